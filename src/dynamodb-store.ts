@@ -1,0 +1,266 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb'
+import { SessionStoreError, SessionTooLargeError } from './errors.ts'
+import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
+
+export interface DynamoDBStoreOptions {
+  /** The table's name. Required. */
+  tableName: string
+  /** A client of your own; otherwise one is made from `region`, `endpoint` and `credentials`. */
+  client?: DynamoDBClient
+  region?: string
+  /** For DynamoDB Local or another compatible endpoint, e.g. `http://127.0.0.1:8000`. */
+  endpoint?: string
+  credentials?: DynamoDBClientConfig['credentials']
+  /**
+   * Strongly consistent reads, so a write from the previous request is always seen.
+   * @default true
+   */
+  consistentRead?: boolean
+  /** The partition key attribute. @default 'session_id' */
+  keyAttribute?: string
+  /** Put before every key, to share a table with other items. @default '' */
+  keyPrefix?: string
+  /** For single-table designs: the sort key attribute and the value every session item gets. */
+  sortKey?: { attribute: string; value: string }
+  /** The attribute holding the session data as a JSON string. @default 'data' */
+  dataAttribute?: string
+  /** The epoch-seconds expiry attribute; turn DynamoDB TTL on for it. @default 'expire_at' */
+  expiresAttribute?: string
+}
+
+/** DynamoDB's item size limit: 400 KB. */
+export const MAX_ITEM_BYTES = 400 * 1024
+
+const CREATED_AT = 'created_at'
+const UPDATED_AT = 'updated_at'
+const VERSION = 'version'
+
+/**
+ * Keeps sessions in a DynamoDB table, one item per session, keyed by the SHA-256 of the
+ * session id. Every write is conditional: create never overwrites, update and touch need the
+ * item to exist and be live, so nothing resurrects a destroyed session.
+ *
+ * @example
+ * const store = new DynamoDBStore({ tableName: 'sessions', region: 'eu-west-1' })
+ */
+export class DynamoDBStore implements Store {
+  readonly client: DynamoDBClient
+  readonly #tableName: string
+  readonly #consistentRead: boolean
+  readonly #keyAttribute: string
+  readonly #keyPrefix: string
+  readonly #sortKey: DynamoDBStoreOptions['sortKey']
+  readonly #dataAttribute: string
+  readonly #expiresAttribute: string
+
+  constructor(options: DynamoDBStoreOptions) {
+    if (typeof options?.tableName !== 'string' || options.tableName === '') {
+      throw new Error('DynamoDBStore requires the "tableName" option: the name of the sessions table.')
+    }
+    for (const name of ['keyAttribute', 'dataAttribute', 'expiresAttribute'] as const) {
+      if (options[name] === '') throw new Error(`DynamoDBStore option "${name}" must not be empty.`)
+    }
+    if (options.sortKey && (!options.sortKey.attribute || typeof options.sortKey.value !== 'string')) {
+      throw new Error('DynamoDBStore option "sortKey" needs an "attribute" name and a string "value".')
+    }
+    this.client = options.client ?? new DynamoDBClient(clientConfig(options))
+    this.#tableName = options.tableName
+    this.#consistentRead = options.consistentRead ?? true
+    this.#keyAttribute = options.keyAttribute ?? 'session_id'
+    this.#keyPrefix = options.keyPrefix ?? ''
+    this.#sortKey = options.sortKey
+    this.#dataAttribute = options.dataAttribute ?? 'data'
+    this.#expiresAttribute = options.expiresAttribute ?? 'expire_at'
+  }
+
+  async load(key: string): Promise<SessionRecord | undefined> {
+    const { Item: item } = await this.#send('GetItem', (client) =>
+      client.send(
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key(key),
+          ConsistentRead: this.#consistentRead,
+        }),
+      ),
+    )
+    if (!item) return undefined
+    const record = this.#fromItem(key, item)
+    // TTL deletes expired items hours or days late, so expiry is checked on every read.
+    return record && record.expiresAt > nowInSeconds() ? record : undefined
+  }
+
+  async create(record: SessionRecord): Promise<boolean> {
+    const item = this.#toItem(record)
+    return this.#sendConditional('PutItem', (client) =>
+      client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#key)',
+          ExpressionAttributeNames: { '#key': this.#keyAttribute },
+        }),
+      ),
+    )
+  }
+
+  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const item = this.#toItem(record)
+    return this.#sendConditional('UpdateItem', (client) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key(record.key),
+          UpdateExpression:
+            'SET #data = :data, #updated = :updated, #expires = :expires, #version = :version',
+          ConditionExpression: '#version = :expected AND #expires > :now',
+          ExpressionAttributeNames: {
+            '#data': this.#dataAttribute,
+            '#updated': UPDATED_AT,
+            '#expires': this.#expiresAttribute,
+            '#version': VERSION,
+          },
+          ExpressionAttributeValues: {
+            ':data': item[this.#dataAttribute] as AttributeValue,
+            ':updated': number(record.updatedAt),
+            ':expires': number(record.expiresAt),
+            ':version': number(record.version),
+            ':expected': number(expectedVersion),
+            ':now': number(nowInSeconds()),
+          },
+        }),
+      ),
+    )
+  }
+
+  async touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean> {
+    return this.#sendConditional('UpdateItem', (client) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key(record.key),
+          UpdateExpression: 'SET #updated = :updated, #expires = :expires',
+          ConditionExpression: 'attribute_exists(#key) AND #expires > :now',
+          ExpressionAttributeNames: {
+            '#key': this.#keyAttribute,
+            '#updated': UPDATED_AT,
+            '#expires': this.#expiresAttribute,
+          },
+          ExpressionAttributeValues: {
+            ':updated': number(record.updatedAt),
+            ':expires': number(record.expiresAt),
+            ':now': number(nowInSeconds()),
+          },
+        }),
+      ),
+    )
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#send('DeleteItem', (client) =>
+      client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: this.#key(key) })),
+    )
+  }
+
+  #key(key: string): Record<string, AttributeValue> {
+    const itemKey: Record<string, AttributeValue> = { [this.#keyAttribute]: { S: this.#keyPrefix + key } }
+    if (this.#sortKey) itemKey[this.#sortKey.attribute] = { S: this.#sortKey.value }
+    return itemKey
+  }
+
+  /** Builds the whole item, refusing one over DynamoDB's limit before any call is made. */
+  #toItem(record: SessionRecord): Record<string, AttributeValue> {
+    const item: Record<string, AttributeValue> = {
+      ...this.#key(record.key),
+      [this.#dataAttribute]: { S: JSON.stringify(record.data) },
+      [CREATED_AT]: number(record.createdAt),
+      [UPDATED_AT]: number(record.updatedAt),
+      [this.#expiresAttribute]: number(record.expiresAt),
+      [VERSION]: number(record.version),
+    }
+    const size = itemSize(item)
+    if (size > MAX_ITEM_BYTES) throw new SessionTooLargeError(size, MAX_ITEM_BYTES)
+    return item
+  }
+
+  #fromItem(key: string, item: Record<string, AttributeValue>): SessionRecord | undefined {
+    const json = item[this.#dataAttribute]?.S
+    const expiresAt = Number(item[this.#expiresAttribute]?.N)
+    if (json === undefined || !Number.isFinite(expiresAt)) return undefined
+    let data: unknown
+    try {
+      data = JSON.parse(json)
+    } catch {
+      return undefined // an item this library did not write reads as no session
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
+    return {
+      key,
+      data: data as Record<string, unknown>,
+      createdAt: Number(item[CREATED_AT]?.N ?? 0),
+      updatedAt: Number(item[UPDATED_AT]?.N ?? 0),
+      expiresAt,
+      version: Number(item[VERSION]?.N ?? 0),
+    }
+  }
+
+  async #sendConditional(operation: string, command: Command<unknown>): Promise<boolean> {
+    try {
+      await this.#send(operation, command)
+      return true
+    } catch (error) {
+      if (error instanceof SessionStoreError && isConditionFailure(error.cause)) return false
+      throw error
+    }
+  }
+
+  async #send<Output>(operation: string, command: Command<Output>): Promise<Output> {
+    try {
+      return await command(this.client)
+    } catch (error) {
+      throw new SessionStoreError(`${operation} on table "${this.#tableName}"`, error)
+    }
+  }
+}
+
+/** One SDK call, so `#send` can wrap its errors while keeping its output type. */
+type Command<Output> = (client: DynamoDBClient) => Promise<Output>
+
+function clientConfig({ region, endpoint, credentials }: DynamoDBStoreOptions): DynamoDBClientConfig {
+  const config: DynamoDBClientConfig = {}
+  if (region !== undefined) config.region = region
+  if (endpoint !== undefined) config.endpoint = endpoint
+  if (credentials !== undefined) config.credentials = credentials
+  return config
+}
+
+function number(value: number): AttributeValue {
+  return { N: String(value) }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException'
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * An item's size as DynamoDB counts it: each attribute's name in UTF-8 bytes plus its value
+ * (strings in UTF-8 bytes, numbers about one byte per two significant digits plus one).
+ */
+export function itemSize(item: Record<string, AttributeValue>): number {
+  let size = 0
+  for (const [name, value] of Object.entries(item)) {
+    size += encoder.encode(name).length
+    if (value.S !== undefined) size += encoder.encode(value.S).length
+    else if (value.N !== undefined) size += Math.ceil(value.N.replace(/^[-0.]+|\.|0+$/g, '').length / 2) + 1
+  }
+  return size
+}

@@ -1,0 +1,14 @@
+export type { CookieOptions } from './cookie.ts'
+export { DynamoDBStore, type DynamoDBStoreOptions, MAX_ITEM_BYTES } from './dynamodb-store.ts'
+export {
+  SessionError,
+  type SessionErrorCode,
+  SessionStoreError,
+  SessionTooLargeError,
+  SessionValueError,
+} from './errors.ts'
+export { getSession, type SessionOptions } from './manager.ts'
+export { MemoryStore } from './memory-store.ts'
+export { type Next, sessionMiddleware } from './middleware.ts'
+export type { Session, SessionData } from './session.ts'
+export type { SessionRecord, Store } from './store.ts'

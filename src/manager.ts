@@ -1,0 +1,318 @@
+import { type CookieOptions, createSessionCookie } from './cookie.ts'
+import {
+  createSessionId,
+  hashSessionId,
+  importSigningKeys,
+  signSessionId,
+  verifySignedSessionId,
+} from './crypto.ts'
+import { SessionError, SessionStoreError, SessionValueError } from './errors.ts'
+import { createSessionState, Session, type SessionData, type SessionState } from './session.ts'
+import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
+
+export interface SessionOptions {
+  /**
+   * The secret that signs the session cookie, at least 32 characters. An array rotates
+   * secrets: the first signs, all verify, and cookies signed by an older one are re-signed.
+   */
+  secretKey: string | readonly string[]
+  /** Where sessions are kept: a `DynamoDBStore`, or a `MemoryStore` for development. */
+  store: Store
+  /** Seconds of inactivity after which a session expires. @default 1209600 (14 days) */
+  maxStale?: number
+  /** Seconds after creation after which a session expires however active. @default unlimited */
+  maxAge?: number
+  /**
+   * An unchanged session's idle expiry is extended at most once per this many seconds, so
+   * reads cost no writes. @default one tenth of maxStale, at most 3600
+   */
+  touchAfter?: number
+  cookie?: CookieOptions
+  /**
+   * Turns a store failure into the response to send. The default logs the error and answers
+   * 503 (store unreachable) or 500, without Set-Cookie: a request never continues on a
+   * session it could not load or save.
+   */
+  onError?: (error: SessionError, request: Request) => Response | Promise<Response>
+}
+
+export const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
+export const MIN_SECRET_LENGTH = 32
+/** How often a write that lost a race to a concurrent request of the same session is re-applied. */
+const MAX_WRITE_ATTEMPTS = 5
+/** How many fresh ids a create tries before giving up; a collision of 256-bit ids is not expected. */
+const MAX_CREATE_ATTEMPTS = 3
+
+/** What the response needs after the session is saved: a new cookie, an expired one, or none. */
+type CookieChange = 'set' | 'expire' | undefined
+
+export interface SessionManager<Data extends SessionData> {
+  /** Reads and verifies the cookie (no store I/O) and attaches the session to the request. */
+  open(request: Request): Promise<Session<Data>>
+  /** Saves what the handler changed and adds the cookie to the response. */
+  commit(session: Session<Data>, response: Response, request: Request): Promise<Response>
+  /** The response for a store failure, as `onError` decides. */
+  fail(error: SessionError, request: Request): Promise<Response>
+}
+
+const sessionsByRequest = new WeakMap<Request, Session>()
+
+/**
+ * The session of a request that passed through the session middleware.
+ *
+ * @example
+ * const session = getSession<{ count: number }>(request)
+ * await session.set('count', ((await session.get('count')) ?? 0) + 1)
+ */
+export function getSession<Data extends SessionData = SessionData>(request: Request): Session<Data> {
+  const session = sessionsByRequest.get(request)
+  if (!session) {
+    throw new Error(
+      'getSession() found no session for this request: pass it through sessionMiddleware() first, ' +
+        'and call getSession() with the same Request object that the middleware handed to your handler.',
+    )
+  }
+  return session as Session<Data>
+}
+
+/**
+ * Validates the options once and returns the per-request steps that the fetch middleware and
+ * the framework adapters share.
+ */
+export function createSessionManager<Data extends SessionData>(
+  options: SessionOptions,
+): SessionManager<Data> {
+  const secrets = validateSecrets(options?.secretKey)
+  const store = options.store
+  if (!store || typeof store.load !== 'function') {
+    throw new Error('Session middleware requires the "store" option: a DynamoDBStore or a MemoryStore.')
+  }
+  const maxStale = seconds('maxStale', options.maxStale) ?? DEFAULT_MAX_STALE
+  const maxAge = seconds('maxAge', options.maxAge)
+  const touchAfter = seconds('touchAfter', options.touchAfter, 0) ?? Math.min(3600, Math.floor(maxStale / 10))
+  if (touchAfter >= maxStale) {
+    throw new Error(`Session option "touchAfter" (${touchAfter}) must be less than "maxStale" (${maxStale}).`)
+  }
+  const cookie = createSessionCookie(options.cookie)
+  const onError = options.onError ?? defaultOnError
+  const keys = importSigningKeys(secrets)
+  const states = new WeakMap<Session<Data>, SessionState>()
+
+  const expiresAt = (createdAt: number, updatedAt: number) =>
+    Math.min(updatedAt + maxStale, maxAge === undefined ? Number.POSITIVE_INFINITY : createdAt + maxAge)
+
+  /** Guards every store call, so a custom store's own errors surface typed, too. */
+  const call = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (error) {
+      throw error instanceof SessionError ? error : new SessionStoreError(operation, error)
+    }
+  }
+
+  const read = async (id: string): Promise<SessionRecord | undefined> => {
+    const key = await hashSessionId(id)
+    const record = await call('load', () => store.load(key))
+    // Expiry is recomputed with today's options, so shortening maxStale or maxAge takes effect at once.
+    const live =
+      record && Math.min(record.expiresAt, expiresAt(record.createdAt, record.updatedAt)) > nowInSeconds()
+    return live ? record : undefined
+  }
+
+  const create = async (state: SessionState, data: SessionData, now: number): Promise<void> => {
+    for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
+      const key = await hashSessionId(state.id)
+      const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now), version: 1 }
+      if (await call('create', () => store.create(record))) return
+      state.id = createSessionId()
+    }
+    throw new SessionError(
+      'SESSION_ID_COLLISION',
+      `No free session id after ${MAX_CREATE_ATTEMPTS} attempts.`,
+    )
+  }
+
+  /**
+   * Compare-and-swap on the record's version. When another request of the same session wrote
+   * first, this request's own changes are re-applied to what it wrote; when the session is
+   * gone (destroyed or regenerated meanwhile), nothing is written and false is returned.
+   */
+  const update = async (record: SessionRecord, changes: Changes, now: number): Promise<boolean> => {
+    let base = record
+    for (let attempt = 1; ; attempt++) {
+      const next = {
+        ...base,
+        data: applyChanges(base.data, changes),
+        updatedAt: now,
+        expiresAt: expiresAt(base.createdAt, now),
+        version: base.version + 1,
+      }
+      if (await call('update', () => store.update(next, base.version))) return true
+      const latest = await call('load', () => store.load(base.key))
+      if (!latest) return false
+      if (attempt === MAX_WRITE_ATTEMPTS) {
+        throw new SessionError(
+          'SESSION_CONFLICT',
+          `Session kept changing under ${MAX_WRITE_ATTEMPTS} writes in a row.`,
+        )
+      }
+      base = latest
+    }
+  }
+
+  /** Decides once, after the handler, what to write; returns what the cookie needs. */
+  const save = async (state: SessionState): Promise<CookieChange> => {
+    for (const id of state.obsoleteIds) {
+      const key = await hashSessionId(id)
+      await call('delete', () => store.delete(key))
+    }
+    const loaded = state.loaded
+    if (!loaded) return undefined // untouched: no I/O, no cookie
+    const now = nowInSeconds()
+    const data = Object.fromEntries(loaded.values)
+    const { record } = loaded
+    if (!record) {
+      if (loaded.values.size === 0) return state.destroyed || state.hadBadCookie ? 'expire' : undefined
+      await create(state, data, now)
+      return 'set'
+    }
+    const changes = diff(record.data, data)
+    if (changes.size === 0) {
+      const touched =
+        now - record.updatedAt >= touchAfter &&
+        (await call('touch', () =>
+          store.touch({ key: record.key, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }),
+        ))
+      return (touched && cookie.persistent) || state.signedWithOlderKey ? 'set' : undefined
+    }
+    if (loaded.values.size === 0) {
+      await call('delete', () => store.delete(record.key))
+      return 'expire'
+    }
+    // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
+    if (!(await update(record, changes, now))) return undefined
+    return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
+  }
+
+  const fail = async (error: SessionError, request: Request) => onError(error, request)
+
+  return {
+    async open(request) {
+      const value = cookie.read(request)
+      const verified = value === undefined ? undefined : await verifySignedSessionId(value, await keys)
+      const state = createSessionState({ verified, present: value !== undefined }, read)
+      const session = new Session<Data>(state)
+      states.set(session, state)
+      sessionsByRequest.set(request, session)
+      return session
+    },
+
+    async commit(session, response, request) {
+      const state = states.get(session)
+      if (!state) throw new Error('commit() was given a session that this middleware did not open.')
+      // A 5xx means the handler failed part way: what it changed is not saved.
+      if (response.status >= 500) return response
+      let change: CookieChange
+      try {
+        if (state.error) throw state.error
+        change = await save(state)
+      } catch (error) {
+        if (error instanceof SessionError) return fail(error, request)
+        throw error
+      }
+      if (!change) return response
+      const header =
+        change === 'set'
+          ? cookie.serialize(await signSessionId(state.id, (await keys)[0] as CryptoKey))
+          : cookie.expire()
+      return appendSetCookie(response, header)
+    },
+
+    fail,
+  }
+}
+
+function defaultOnError(error: SessionError, request: Request): Response {
+  console.error(
+    `[dynamodb-session] ${request.method} ${new URL(request.url).pathname}: ${error.code}: ${error.message}`,
+  )
+  const status = error.code === 'STORE_UNAVAILABLE' ? 503 : 500
+  return new Response(status === 503 ? 'Service Unavailable' : 'Internal Server Error', {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+  })
+}
+
+/** Appends, never replaces; a response from fetch() has immutable headers, so it is copied first. */
+function appendSetCookie(response: Response, header: string): Response {
+  try {
+    response.headers.append('set-cookie', header)
+    return response
+  } catch {
+    const copy = new Response(response.body, response)
+    copy.headers.append('set-cookie', header)
+    return copy
+  }
+}
+
+function validateSecrets(secretKey: unknown): string[] {
+  const secrets = typeof secretKey === 'string' ? [secretKey] : Array.isArray(secretKey) ? [...secretKey] : []
+  if (secrets.length === 0) {
+    throw new Error(
+      `Session middleware requires the "secretKey" option: a random string of at least ${MIN_SECRET_LENGTH} characters ` +
+        '(or an array of them, newest first), e.g. from `openssl rand -base64 32`.',
+    )
+  }
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      throw new Error(
+        `Session option "secretKey" must be at least ${MIN_SECRET_LENGTH} characters long; ` +
+          'generate one with `openssl rand -base64 32`.',
+      )
+    }
+  }
+  return secrets
+}
+
+/** A positive whole number of seconds, or undefined when not given. */
+function seconds(name: string, value: number | undefined, min = 1): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(
+      `Session option "${name}" must be a whole number of seconds, at least ${min}; got ${value}.`,
+    )
+  }
+  return value
+}
+
+/** Per top-level key: the new value, or undefined for a deleted key. */
+type Changes = Map<string, unknown>
+
+function diff(before: SessionData, after: SessionData): Changes {
+  const changes: Changes = new Map()
+  for (const [key, value] of Object.entries(after)) {
+    if (!Object.hasOwn(before, key) || json(before[key], key) !== json(value, key)) changes.set(key, value)
+  }
+  for (const key of Object.keys(before)) {
+    if (!Object.hasOwn(after, key)) changes.set(key, undefined)
+  }
+  return changes
+}
+
+function applyChanges(data: SessionData, changes: Changes): SessionData {
+  const next = Object.fromEntries(Object.entries(data))
+  for (const [key, value] of changes) {
+    if (value === undefined) delete next[key]
+    else Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
+  }
+  return next
+}
+
+function json(value: unknown, key: string): string {
+  try {
+    return JSON.stringify(value)
+  } catch (error) {
+    // A value mutated after set() into something JSON cannot hold, such as a BigInt.
+    throw new SessionValueError(`Cannot store session value "${key}": ${(error as Error).message}.`)
+  }
+}

@@ -1,0 +1,50 @@
+import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
+
+/**
+ * Keeps sessions in this process's memory, with the same conditional semantics as
+ * `DynamoDBStore`. For development and tests: sessions are lost on restart and are not
+ * shared between instances.
+ */
+export class MemoryStore implements Store {
+  readonly #records = new Map<string, SessionRecord>()
+
+  async load(key: string): Promise<SessionRecord | undefined> {
+    const record = this.#live(key)
+    return record && structuredClone(record)
+  }
+
+  async create(record: SessionRecord): Promise<boolean> {
+    if (this.#records.has(record.key)) return false
+    this.#records.set(record.key, structuredClone(record))
+    return true
+  }
+
+  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const stored = this.#live(record.key)
+    if (stored?.version !== expectedVersion) return false
+    this.#records.set(record.key, { ...structuredClone(record), createdAt: stored.createdAt })
+    return true
+  }
+
+  async touch({ key, updatedAt, expiresAt }: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>) {
+    const stored = this.#live(key)
+    if (!stored) return false
+    stored.updatedAt = updatedAt
+    stored.expiresAt = expiresAt
+    return true
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#records.delete(key)
+  }
+
+  /** Expired records are dropped as they are met, as DynamoDB's TTL would do eventually. */
+  #live(key: string): SessionRecord | undefined {
+    const record = this.#records.get(key)
+    if (record && record.expiresAt <= nowInSeconds()) {
+      this.#records.delete(key)
+      return undefined
+    }
+    return record
+  }
+}

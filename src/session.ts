@@ -1,0 +1,203 @@
+import { createSessionId, type VerifiedSessionId } from './crypto.ts'
+import { SessionValueError } from './errors.ts'
+import type { SessionRecord } from './store.ts'
+import { assertStorable } from './values.ts'
+
+export type SessionData = Record<string, unknown>
+
+/** What the session holds once loaded: the stored record it came from, if any, and its values. */
+export interface LoadedSession {
+  /** The stored record, as read; undefined for a session that is not stored yet. */
+  record: SessionRecord | undefined
+  /** The values as the handler left them; a Map, so keys like `__proto__` are plain data. */
+  values: Map<string, unknown>
+}
+
+/**
+ * Everything one request did to its session, kept apart from any I/O so the middleware can
+ * decide once, after the handler, what to write.
+ */
+export interface SessionState {
+  id: string
+  /** The id whose item may be in the store: the verified cookie's, until destroy or regenerate. */
+  storedId: string | undefined
+  loaded: LoadedSession | undefined
+  loading: Promise<LoadedSession> | undefined
+  /** A load that failed: nothing may be written for this request. */
+  error: unknown
+  /** Ids whose items must be deleted: the ones left behind by destroy() and regenerate(). */
+  obsoleteIds: string[]
+  /** Flash keys set during this request: they are for a later request, not this one. */
+  flashedNow: Set<string>
+  destroyed: boolean
+  /** The cookie verified under an older secret: the response should carry a re-signed one. */
+  signedWithOlderKey: boolean
+  /** A cookie came but did not verify: once the session is used, the response expires it. */
+  hadBadCookie: boolean
+  /** Reads the live record of an id, or undefined. */
+  read: (id: string) => Promise<SessionRecord | undefined>
+}
+
+export function createSessionState(
+  cookie: { verified: VerifiedSessionId | undefined; present: boolean },
+  read: SessionState['read'],
+): SessionState {
+  const { verified } = cookie
+  return {
+    id: verified?.id ?? createSessionId(),
+    storedId: verified?.id,
+    loaded: undefined,
+    loading: undefined,
+    error: undefined,
+    obsoleteIds: [],
+    flashedNow: new Set(),
+    destroyed: false,
+    signedWithOlderKey: verified?.signedWithOlderKey ?? false,
+    hadBadCookie: cookie.present && !verified,
+    read,
+  }
+}
+
+/** Flash values live beside the others under a reserved key, so one item holds both. */
+const FLASH_KEY = /^__flash_(.*)__$/
+
+export function flashKey(key: string): string {
+  return `__flash_${key}__`
+}
+
+/**
+ * A request's session. Data is loaded from the store on the first read or write, never
+ * before, so a request that does not use its session costs nothing.
+ */
+export class Session<Data extends SessionData = SessionData> {
+  readonly #state: SessionState
+
+  /** @internal Sessions are made by the middleware. */
+  constructor(state: SessionState) {
+    this.#state = state
+  }
+
+  /**
+   * The session id (the cookie's, before signing). A cookie whose session is unknown is not
+   * adopted: once loaded, such a session has a new id.
+   */
+  get id(): string {
+    return this.#state.id
+  }
+
+  /** The value under `key`; a flash value set on an earlier request is returned once, then gone. */
+  async get<Key extends keyof Data & string>(key: Key): Promise<Data[Key] | undefined> {
+    const { values } = await this.#load()
+    const flashed = flashKey(key)
+    if (values.has(flashed) && !this.#state.flashedNow.has(key)) {
+      const value = values.get(flashed)
+      values.delete(flashed)
+      return value as Data[Key]
+    }
+    return values.get(key) as Data[Key] | undefined
+  }
+
+  /** Sets a value; it must survive JSON (see the README). Setting `undefined` deletes the key. */
+  async set<Key extends keyof Data & string>(key: Key, value: Data[Key]): Promise<void> {
+    assertUserKey(key)
+    if (value === undefined) return this.delete(key)
+    assertStorable(value, key)
+    const { values } = await this.#load()
+    values.set(key, value)
+  }
+
+  async delete(key: keyof Data & string): Promise<void> {
+    const { values } = await this.#load()
+    values.delete(key)
+  }
+
+  /** True when `key` has a value or an unread flash value from an earlier request. */
+  async has(key: keyof Data & string): Promise<boolean> {
+    const { values } = await this.#load()
+    return values.has(key) || (values.has(flashKey(key)) && !this.#state.flashedNow.has(key))
+  }
+
+  /** Every value except unread flash values. */
+  async all(): Promise<Partial<Data>> {
+    const { values } = await this.#load()
+    const entries = [...values].filter(([key]) => !FLASH_KEY.test(key))
+    return Object.fromEntries(entries) as Partial<Data>
+  }
+
+  /** Removes every value; a session left empty is deleted from the store. */
+  async clear(): Promise<void> {
+    const { values } = await this.#load()
+    values.clear()
+  }
+
+  /** Sets a value that a later request can read exactly once, e.g. a message after a redirect. */
+  async flash<Key extends keyof Data & string>(key: Key, value: Data[Key]): Promise<void> {
+    assertUserKey(key)
+    assertStorable(value, key)
+    const { values } = await this.#load()
+    values.set(flashKey(key), value)
+    this.#state.flashedNow.add(key)
+  }
+
+  /**
+   * Moves the data to a new id and deletes the old item, so an id an attacker planted before
+   * login is worthless after it. Call it when privileges change (login, logout, sudo).
+   */
+  async regenerate(): Promise<void> {
+    const loaded = await this.#load()
+    this.#abandonStoredId()
+    loaded.record = undefined
+  }
+
+  /**
+   * Deletes the stored session and expires its cookie. The session continues empty under a
+   * new id: a value set after this starts a new session.
+   */
+  async destroy(): Promise<void> {
+    this.#abandonStoredId()
+    this.#state.loaded = { record: undefined, values: new Map() }
+    this.#state.destroyed = true
+  }
+
+  #abandonStoredId(): void {
+    const state = this.#state
+    if (state.storedId !== undefined) state.obsoleteIds.push(state.storedId)
+    state.storedId = undefined
+    state.id = createSessionId()
+  }
+
+  #load(): Promise<LoadedSession> {
+    const state = this.#state
+    if (state.loaded) return Promise.resolve(state.loaded)
+    state.loading ??= readSession(state).then(
+      (loaded) => {
+        state.loaded ??= loaded
+        return state.loaded
+      },
+      (error: unknown) => {
+        state.error = error
+        throw error
+      },
+    )
+    return state.loading
+  }
+}
+
+async function readSession(state: SessionState): Promise<LoadedSession> {
+  const record = state.storedId === undefined ? undefined : await state.read(state.storedId)
+  if (!record && state.storedId !== undefined) {
+    // An unknown id is never adopted: the client may have chosen it.
+    state.storedId = undefined
+    state.id = createSessionId()
+  }
+  // A copy, so that values the handler mutates in place still differ from the record at commit.
+  return { record, values: new Map(Object.entries(structuredClone(record?.data ?? {}))) }
+}
+
+function assertUserKey(key: string): void {
+  if (typeof key !== 'string' || FLASH_KEY.test(key)) {
+    throw new SessionValueError(
+      `Cannot use "${String(key)}" as a session key: keys like __flash_*__ are reserved.`,
+    )
+  }
+}

@@ -1,0 +1,49 @@
+import { DynamoDBStore, type SessionOptions, type Store, sessionMiddleware } from '../src/index.ts'
+import type { Next } from '../src/middleware.ts'
+import { countCalls, createSessionTable, localClient, uniqueTableName } from './dynamodb.ts'
+
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
+export const OLD_SECRET = 'old-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
+export const ORIGIN = 'https://app.test'
+
+/** A DynamoDBStore on a fresh DynamoDB Local table, with every call counted. */
+export async function dynamoStore() {
+  const client = localClient()
+  const counter = countCalls(client)
+  const tableName = await createSessionTable(client, uniqueTableName())
+  return { client, counter, tableName, store: new DynamoDBStore({ client, tableName }) }
+}
+
+/**
+ * The fetch middleware around one store, driven with `new Request()`: `send(handler, cookie)`
+ * runs a handler and returns the response with the session cookie it set, if any.
+ */
+export function app(store: Store, options: Partial<SessionOptions> = {}) {
+  const withSession = sessionMiddleware({ secretKey: SECRET, store, ...options })
+  const cookieName = options.cookie?.name ?? 'sid'
+  return {
+    async send(handler: Next, cookie?: string, init: RequestInit = {}) {
+      const headers = new Headers(init.headers)
+      if (cookie !== undefined) headers.set('cookie', `${cookieName}=${cookie}`)
+      const response = await withSession(new Request(`${ORIGIN}/`, { ...init, headers }), handler)
+      return { response, cookie: sessionCookie(response, cookieName), body: await response.clone().text() }
+    },
+  }
+}
+
+/** The session Set-Cookie of a response: its value and its whole header. */
+export function sessionCookie(response: Response, name = 'sid') {
+  const header = response.headers.getSetCookie().find((line) => line.startsWith(`${name}=`))
+  if (header === undefined) return undefined
+  const value = header.slice(name.length + 1, header.indexOf(';'))
+  return { value, header, id: value.split('.')[0] ?? '' }
+}
+
+/** A promise with its resolve, to hold one request at a point while another runs. */
+export function deferred() {
+  let resolve: () => void = () => {}
+  const promise = new Promise<void>((done) => {
+    resolve = done
+  })
+  return { promise, resolve }
+}

@@ -1,0 +1,347 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { hashSessionId } from '../src/crypto.ts'
+import { DynamoDBStore, getSession, type SessionError, SessionTooLargeError } from '../src/index.ts'
+import type { SessionRecord } from '../src/store.ts'
+import { scanAll } from './dynamodb.ts'
+import { app, deferred, dynamoStore } from './harness.ts'
+
+type Data = { count: number; user: string; note: string; a: number; b: number; blob: string }
+
+const count = async (request: Request) => {
+  const session = getSession<Data>(request)
+  const next = ((await session.get('count')) ?? 0) + 1
+  await session.set('count', next)
+  return new Response(String(next))
+}
+const readCount = async (request: Request) =>
+  new Response(String((await getSession<Data>(request).get('count')) ?? 0))
+
+const T0 = Date.UTC(2030, 0, 1) // a fixed clock: only Date is faked, timers and sockets run for real
+const at = (seconds: number) => vi.setSystemTime(T0 + seconds * 1000)
+const epoch = (seconds: number) => T0 / 1000 + seconds
+
+const recordOf = async (store: DynamoDBStore, id: string | undefined): Promise<SessionRecord | undefined> =>
+  store.load(await hashSessionId(id ?? ''))
+
+describe('expiry and touches', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at(0)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('stores expire_at = min(updated + maxStale, created + maxAge) in epoch seconds', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 600, maxAge: 1000, touchAfter: 60 })
+    const { cookie } = await sessions.send(count)
+    const [item] = await scanAll(env.client, env.tableName)
+    expect(item?.expire_at).toEqual({ N: String(epoch(600)) })
+
+    at(500)
+    await sessions.send(count, cookie?.value)
+    expect((await recordOf(env.store, cookie?.id))?.expiresAt).toBe(epoch(1000)) // absolute cap, not 1100
+  })
+
+  it('treats an item past expire_at as absent though TTL has not deleted it yet', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 600 })
+    const { cookie } = await sessions.send(count)
+    at(599)
+    expect((await sessions.send(readCount, cookie?.value)).body).toBe('1')
+    at(600)
+    expect((await sessions.send(readCount, cookie?.value)).body).toBe('0')
+    expect(await scanAll(env.client, env.tableName)).toHaveLength(1) // still there, but dead
+  })
+
+  it('ends a session at maxAge however active it is', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 100, maxAge: 250, touchAfter: 10 })
+    const { cookie } = await sessions.send(count)
+    for (const second of [90, 180, 249]) {
+      at(second)
+      expect((await sessions.send(readCount, cookie?.value)).body).toBe('1')
+    }
+    at(250)
+    expect((await sessions.send(readCount, cookie?.value)).body).toBe('0')
+  })
+
+  it('touches an unchanged session at most once per touchAfter, writing only the expiry attributes', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 600, touchAfter: 60 })
+    const { cookie } = await sessions.send(count)
+    const [before] = await scanAll(env.client, env.tableName)
+
+    env.counter.reset()
+    at(59)
+    await sessions.send(readCount, cookie?.value)
+    expect(env.counter.calls).toEqual(['GetItemCommand'])
+
+    env.counter.reset()
+    at(60)
+    const touched = await sessions.send(readCount, cookie?.value)
+    expect(env.counter.calls).toEqual(['GetItemCommand', 'UpdateItemCommand'])
+    expect(touched.cookie).toBeUndefined() // a browser-session cookie needs no renewal
+    const [after] = await scanAll(env.client, env.tableName)
+    expect(after).toEqual({
+      ...before,
+      updated_at: { N: String(epoch(60)) },
+      expire_at: { N: String(epoch(660)) },
+    })
+
+    env.counter.reset()
+    at(119)
+    await sessions.send(readCount, cookie?.value)
+    expect(env.counter.calls).toEqual(['GetItemCommand'])
+  })
+
+  it('keeps an active user signed in for as long as they come back within maxStale', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 100, touchAfter: 10 })
+    const { cookie } = await sessions.send(count)
+    for (let second = 89; second <= 89 * 12; second += 89) {
+      at(second)
+      expect((await sessions.send(readCount, cookie?.value)).body).toBe('1')
+    }
+    at(89 * 12 + 100)
+    expect((await sessions.send(readCount, cookie?.value)).body).toBe('0')
+  })
+
+  it('renews a persistent cookie when it slides the expiry', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 600, touchAfter: 60, cookie: { maxAge: 600 } })
+    const { cookie } = await sessions.send(count)
+    expect(cookie?.header).toContain('Max-Age=600')
+    at(60)
+    const renewed = await sessions.send(readCount, cookie?.value)
+    expect(renewed.cookie?.value).toBe(cookie?.value)
+    expect(renewed.cookie?.header).toContain('Max-Age=600')
+  })
+})
+
+describe('regenerate and destroy', () => {
+  it('regenerate() keeps the data under a new id and deletes the old item', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const login = await sessions.send(async (request) => {
+      const session = getSession<Data>(request)
+      const before = session.id
+      await session.regenerate()
+      await session.set('user', 'ada')
+      return new Response(before === session.id ? 'same id' : 'new id')
+    }, cookie?.value)
+    expect(login.body).toBe('new id')
+    expect(login.cookie?.id).not.toBe(cookie?.id)
+    expect(await recordOf(env.store, cookie?.id)).toBeUndefined()
+    expect((await recordOf(env.store, login.cookie?.id))?.data).toEqual({ count: 1, user: 'ada' })
+    expect((await sessions.send(readCount, cookie?.value)).body).toBe('0')
+    expect((await sessions.send(readCount, login.cookie?.value)).body).toBe('1')
+  })
+
+  it('destroy() deletes the item without reading it and expires the cookie with the same name, path and domain', async () => {
+    const env = await dynamoStore()
+    const cookieOptions = { name: '__Secure-session', domain: 'app.test', path: '/' }
+    const sessions = app(env.store, { cookie: cookieOptions })
+    const { cookie } = await sessions.send(count)
+    env.counter.reset()
+    const logout = await sessions.send(async (request) => {
+      await getSession(request).destroy()
+      return new Response('bye')
+    }, cookie?.value)
+    expect(env.counter.calls).toEqual(['DeleteItemCommand'])
+    expect(await scanAll(env.client, env.tableName)).toEqual([])
+    const header = logout.response.headers.getSetCookie()[0] ?? ''
+    expect(header).toMatch(/^__Secure-session=;/)
+    expect(header).toContain('Max-Age=0')
+    expect(header).toContain('Domain=app.test')
+    expect(header).toContain('Path=/')
+    expect(header).toContain('Secure')
+  })
+
+  it('a value set after destroy() starts a new session under a new id', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const after = await sessions.send(async (request) => {
+      const session = getSession<Data>(request)
+      await session.destroy()
+      await session.set('note', 'logged out')
+      return new Response('ok')
+    }, cookie?.value)
+    expect(after.cookie?.id).not.toBe(cookie?.id)
+    expect(await recordOf(env.store, cookie?.id)).toBeUndefined()
+    expect((await recordOf(env.store, after.cookie?.id))?.data).toEqual({ note: 'logged out' })
+  })
+
+  it('clearing every value deletes the item and expires the cookie', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const cleared = await sessions.send(async (request) => {
+      await getSession(request).clear()
+      return new Response('ok')
+    }, cookie?.value)
+    expect(cleared.cookie?.header).toContain('Max-Age=0')
+    expect(await scanAll(env.client, env.tableName)).toEqual([])
+  })
+})
+
+describe('conditional writes', () => {
+  it('retries a colliding new id with another one instead of overwriting', async () => {
+    const env = await dynamoStore()
+    class CollidingOnce extends DynamoDBStore {
+      collisions = 1
+      override async create(record: SessionRecord) {
+        if (this.collisions-- > 0) return false // as if the id were taken
+        return super.create(record)
+      }
+    }
+    const store = new CollidingOnce({ client: env.client, tableName: env.tableName })
+    let firstId = ''
+    const { cookie } = await app(store).send(async (request) => {
+      firstId = getSession(request).id
+      return count(request)
+    })
+    expect(cookie?.id).not.toBe(firstId)
+    expect((await recordOf(env.store, cookie?.id))?.data).toEqual({ count: 1 })
+    expect(await recordOf(env.store, firstId)).toBeUndefined()
+  })
+
+  it('a request in flight cannot resurrect a session destroyed meanwhile', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const loaded = deferred()
+    const destroyed = deferred()
+    const slow = sessions.send(async (request) => {
+      const session = getSession<Data>(request)
+      await session.get('count')
+      loaded.resolve()
+      await destroyed.promise
+      await session.set('count', 99)
+      return new Response('late write')
+    }, cookie?.value)
+    await loaded.promise
+    await sessions.send(async (request) => {
+      await getSession(request).destroy()
+      return new Response('logged out')
+    }, cookie?.value)
+    destroyed.resolve()
+    const late = await slow
+    expect(late.response.status).toBe(200)
+    expect(late.cookie).toBeUndefined() // the logout's expiry cookie is not undone either
+    expect(await scanAll(env.client, env.tableName)).toEqual([])
+  })
+
+  it('a request in flight writes neither the old id nor over the new one after regenerate()', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const loaded = deferred()
+    const regenerated = deferred()
+    const slow = sessions.send(async (request) => {
+      const session = getSession<Data>(request)
+      await session.get('count')
+      loaded.resolve()
+      await regenerated.promise
+      await session.set('note', 'late')
+      return new Response('late write')
+    }, cookie?.value)
+    await loaded.promise
+    const login = await sessions.send(async (request) => {
+      await getSession(request).regenerate()
+      return new Response('new id')
+    }, cookie?.value)
+    regenerated.resolve()
+    await slow
+    const items = await scanAll(env.client, env.tableName)
+    expect(items).toHaveLength(1)
+    expect((await recordOf(env.store, login.cookie?.id))?.data).toEqual({ count: 1 })
+  })
+
+  it('two requests of one session changing different keys both keep their change', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const bothLoaded = [deferred(), deferred()]
+    const write = (key: 'a' | 'b', index: number) =>
+      sessions.send(async (request) => {
+        const session = getSession<Data>(request)
+        await session.get('count')
+        bothLoaded[index]?.resolve()
+        await Promise.all(bothLoaded.map(({ promise }) => promise))
+        await session.set(key, index)
+        return new Response(key)
+      }, cookie?.value)
+    await Promise.all([write('a', 0), write('b', 1)])
+    expect((await recordOf(env.store, cookie?.id))?.data).toEqual({ count: 1, a: 0, b: 1 })
+  })
+})
+
+describe('flash', () => {
+  it('is readable exactly once, on a later request', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const flashed = await sessions.send(async (request) => {
+      const session = getSession<Data>(request)
+      await session.flash('note', 'Welcome back')
+      return new Response(String(await session.get('note')))
+    })
+    expect(flashed.body).toBe('undefined')
+    const show = async (request: Request) => new Response(String(await getSession<Data>(request).get('note')))
+    expect((await sessions.send(show, flashed.cookie?.value)).body).toBe('Welcome back')
+    expect((await sessions.send(show, flashed.cookie?.value)).body).toBe('undefined')
+  })
+})
+
+describe('limits', () => {
+  it('refuses a session over 400 KB with a typed error, before any write', async () => {
+    const env = await dynamoStore()
+    const seen: SessionError[] = []
+    const { response } = await app(env.store, {
+      onError: (error) => {
+        seen.push(error)
+        return new Response('too large', { status: 413 })
+      },
+    }).send(async (request) => {
+      await getSession<Data>(request).set('blob', 'x'.repeat(420_000))
+      return new Response('ok')
+    })
+    expect(response.status).toBe(413)
+    expect(response.headers.getSetCookie()).toEqual([])
+    expect(seen[0]).toBeInstanceOf(SessionTooLargeError)
+    expect(seen[0]?.code).toBe('SESSION_TOO_LARGE')
+    expect(seen[0]?.message).toContain('400 KB')
+    expect(env.counter.count()).toBe(0)
+  })
+
+  it('refuses values JSON cannot hold at set(), with a clear error', async () => {
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    const refused: Array<[unknown, RegExp]> = [
+      [() => 1, /function/],
+      [10n, /bigint/],
+      [cyclic, /cycles/],
+      [new Date(), /Date.*toISOString/],
+      [new Map(), /Map/],
+      [Number.NaN, /NaN/],
+      [[1, undefined], /undefined/],
+      [Symbol('s'), /symbol/],
+    ]
+    const env = await dynamoStore()
+    const { body } = await app(env.store).send(async (request) => {
+      const session = getSession<Record<string, unknown>>(request)
+      for (const [value, message] of refused) {
+        await expect(session.set('value', value)).rejects.toMatchObject({
+          code: 'INVALID_SESSION_VALUE',
+          message: expect.stringMatching(message),
+        })
+      }
+      return new Response(String(await session.has('value')))
+    })
+    expect(body).toBe('false')
+    expect(env.counter.count()).toBe(0)
+  })
+})
