@@ -11,6 +11,7 @@ export async function dynamoStore() {
   const client = localClient()
   const counter = countCalls(client)
   const tableName = await createSessionTable(client, uniqueTableName())
+  counter.reset() // count the session's calls only
   return { client, counter, tableName, store: new DynamoDBStore({ client, tableName }) }
 }
 

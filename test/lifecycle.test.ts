@@ -49,8 +49,9 @@ describe('expiry and touches', () => {
     const sessions = app(env.store, { maxStale: 600 })
     const { cookie } = await sessions.send(count)
     at(599)
-    expect((await sessions.send(readCount, cookie?.value)).body).toBe('1')
+    expect((await recordOf(env.store, cookie?.id))?.data).toEqual({ count: 1 })
     at(600)
+    expect(await recordOf(env.store, cookie?.id)).toBeUndefined()
     expect((await sessions.send(readCount, cookie?.value)).body).toBe('0')
     expect(await scanAll(env.client, env.tableName)).toHaveLength(1) // still there, but dead
   })
