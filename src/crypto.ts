@@ -3,17 +3,16 @@
 
 const encoder = new TextEncoder()
 
-/** 32 random bytes (256 bits) in base64url: 43 characters, no padding. */
-const SESSION_ID = /^[A-Za-z0-9_-]{43}$/
-/** An id, a dot, and a 32-byte HMAC-SHA256 in base64url. */
-const SIGNED_SESSION_ID = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/
+/**
+ * 32 bytes in base64url: 43 characters, no padding. The last character carries 4 bits and
+ * two zero bits, so only 16 characters may end it: one spelling per value, no look-alikes.
+ */
+const BYTES_32 = '[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]'
+/** An id, a dot, and its HMAC-SHA256. */
+const SIGNED_SESSION_ID = new RegExp(`^(${BYTES_32})\\.(${BYTES_32})$`)
 
 export function createSessionId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(32)))
-}
-
-export function isSessionId(value: string): boolean {
-  return SESSION_ID.test(value)
 }
 
 /** Imports each secret once as an HMAC-SHA256 key; the first signs, all verify. */
