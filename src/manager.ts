@@ -160,12 +160,21 @@ export function createSessionManager<Data extends SessionData>(
     }
   }
 
-  /** Decides once, after the handler, what to write; returns what the cookie needs. */
+  /**
+   * Decides once, after the handler, what to write; returns what the cookie needs. The current
+   * session is written before the items that destroy() and regenerate() left behind are deleted,
+   * so a failed write never loses the session that regenerate() moved.
+   */
   const save = async (state: SessionState): Promise<CookieChange> => {
+    const change = await saveCurrent(state)
     for (const id of state.obsoleteIds) {
       const key = await hashSessionId(id)
       await call('delete', () => store.delete(key))
     }
+    return change
+  }
+
+  const saveCurrent = async (state: SessionState): Promise<CookieChange> => {
     const loaded = state.loaded
     if (!loaded) return undefined // untouched: no I/O, no cookie
     const now = nowInSeconds()

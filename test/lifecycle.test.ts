@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { hashSessionId } from '../src/crypto.ts'
-import { DynamoDBStore, getSession, type SessionError, SessionTooLargeError } from '../src/index.ts'
+import {
+  DynamoDBStore,
+  getSession,
+  MemoryStore,
+  type SessionError,
+  SessionTooLargeError,
+} from '../src/index.ts'
 import type { SessionRecord } from '../src/store.ts'
 import { scanAll } from './dynamodb.ts'
 import { app, deferred, dynamoStore } from './harness.ts'
@@ -139,6 +145,27 @@ describe('regenerate and destroy', () => {
     expect((await recordOf(env.store, login.cookie?.id))?.data).toEqual({ count: 1, user: 'ada' })
     expect((await sessions.send(readCount, cookie?.value)).body).toBe('0')
     expect((await sessions.send(readCount, login.cookie?.value)).body).toBe('1')
+  })
+
+  it('regenerate() keeps the old session when the new one cannot be written', async () => {
+    class FailingCreate extends MemoryStore {
+      failing = false
+      override async create(record: SessionRecord) {
+        if (this.failing) throw new Error('throttled')
+        return super.create(record)
+      }
+    }
+    const store = new FailingCreate()
+    const sessions = app(store, { onError: () => new Response('try again', { status: 503 }) })
+    const { cookie } = await sessions.send(count)
+    store.failing = true
+    const login = await sessions.send(async (request) => {
+      await getSession(request).regenerate()
+      return new Response('new id')
+    }, cookie?.value)
+    expect(login.response.status).toBe(503)
+    expect(login.cookie).toBeUndefined()
+    expect((await sessions.send(readCount, cookie?.value)).body).toBe('1')
   })
 
   it('destroy() deletes the item without reading it and expires the cookie with the same name, path and domain', async () => {
