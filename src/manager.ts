@@ -1,3 +1,4 @@
+import { applyChanges, type Changes, diff } from './changes.ts'
 import { type CookieOptions, createSessionCookie } from './cookie.ts'
 import {
   createSessionId,
@@ -6,7 +7,7 @@ import {
   signSessionId,
   verifySignedSessionId,
 } from './crypto.ts'
-import { SessionError, SessionStoreError, SessionValueError } from './errors.ts'
+import { SessionError, SessionStoreError } from './errors.ts'
 import { createSessionState, Session, type SessionData, type SessionState } from './session.ts'
 import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
 
@@ -292,36 +293,4 @@ function seconds(name: string, value: number | undefined, min = 1): number | und
     )
   }
   return value
-}
-
-/** Per top-level key: the new value, or undefined for a deleted key. */
-type Changes = Map<string, unknown>
-
-function diff(before: SessionData, after: SessionData): Changes {
-  const changes: Changes = new Map()
-  for (const [key, value] of Object.entries(after)) {
-    if (!Object.hasOwn(before, key) || json(before[key], key) !== json(value, key)) changes.set(key, value)
-  }
-  for (const key of Object.keys(before)) {
-    if (!Object.hasOwn(after, key)) changes.set(key, undefined)
-  }
-  return changes
-}
-
-function applyChanges(data: SessionData, changes: Changes): SessionData {
-  const next = Object.fromEntries(Object.entries(data))
-  for (const [key, value] of changes) {
-    if (value === undefined) delete next[key]
-    else Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
-  }
-  return next
-}
-
-function json(value: unknown, key: string): string {
-  try {
-    return JSON.stringify(value)
-  } catch (error) {
-    // A value mutated after set() into something JSON cannot hold, such as a BigInt.
-    throw new SessionValueError(`Cannot store session value "${key}": ${(error as Error).message}.`)
-  }
 }
