@@ -34,6 +34,12 @@ export interface DynamoDBStoreOptions {
   dataAttribute?: string
   /** The epoch-seconds expiry attribute; turn DynamoDB TTL on for it. @default 'expire_at' */
   expiresAttribute?: string
+  /**
+   * Milliseconds one store operation may take, the SDK's retries of throttling and 5xx
+   * included; then it fails with a `SessionStoreError` and `onError` decides.
+   * @default 5000
+   */
+  timeout?: number
 }
 
 /** DynamoDB's item size limit: 400 KB. */
@@ -60,6 +66,7 @@ export class DynamoDBStore implements Store {
   readonly #sortKey: DynamoDBStoreOptions['sortKey']
   readonly #dataAttribute: string
   readonly #expiresAttribute: string
+  readonly #timeout: number
 
   constructor(options: DynamoDBStoreOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName === '') {
@@ -67,6 +74,9 @@ export class DynamoDBStore implements Store {
     }
     for (const name of ['keyAttribute', 'dataAttribute', 'expiresAttribute'] as const) {
       if (options[name] === '') throw new Error(`DynamoDBStore option "${name}" must not be empty.`)
+    }
+    if (options.timeout !== undefined && !(Number.isInteger(options.timeout) && options.timeout > 0)) {
+      throw new Error(`DynamoDBStore option "timeout" must be a positive whole number of milliseconds.`)
     }
     if (options.sortKey && (!options.sortKey.attribute || typeof options.sortKey.value !== 'string')) {
       throw new Error('DynamoDBStore option "sortKey" needs an "attribute" name and a string "value".')
@@ -79,16 +89,18 @@ export class DynamoDBStore implements Store {
     this.#sortKey = options.sortKey
     this.#dataAttribute = options.dataAttribute ?? 'data'
     this.#expiresAttribute = options.expiresAttribute ?? 'expire_at'
+    this.#timeout = options.timeout ?? 5000
   }
 
   async load(key: string): Promise<SessionRecord | undefined> {
-    const { Item: item } = await this.#send('GetItem', (client) =>
+    const { Item: item } = await this.#send('GetItem', (client, options) =>
       client.send(
         new GetItemCommand({
           TableName: this.#tableName,
           Key: this.#key(key),
           ConsistentRead: this.#consistentRead,
         }),
+        options,
       ),
     )
     if (!item) return undefined
@@ -99,7 +111,7 @@ export class DynamoDBStore implements Store {
 
   async create(record: SessionRecord): Promise<boolean> {
     const item = this.#toItem(record)
-    return this.#sendConditional('PutItem', (client) =>
+    return this.#sendConditional('PutItem', (client, options) =>
       client.send(
         new PutItemCommand({
           TableName: this.#tableName,
@@ -107,13 +119,14 @@ export class DynamoDBStore implements Store {
           ConditionExpression: 'attribute_not_exists(#key)',
           ExpressionAttributeNames: { '#key': this.#keyAttribute },
         }),
+        options,
       ),
     )
   }
 
   async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
     const item = this.#toItem(record)
-    return this.#sendConditional('UpdateItem', (client) =>
+    return this.#sendConditional('UpdateItem', (client, options) =>
       client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
@@ -136,12 +149,13 @@ export class DynamoDBStore implements Store {
             ':now': number(nowInSeconds()),
           },
         }),
+        options,
       ),
     )
   }
 
   async touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean> {
-    return this.#sendConditional('UpdateItem', (client) =>
+    return this.#sendConditional('UpdateItem', (client, options) =>
       client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
@@ -159,13 +173,14 @@ export class DynamoDBStore implements Store {
             ':now': number(nowInSeconds()),
           },
         }),
+        options,
       ),
     )
   }
 
   async delete(key: string): Promise<void> {
-    await this.#send('DeleteItem', (client) =>
-      client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: this.#key(key) })),
+    await this.#send('DeleteItem', (client, options) =>
+      client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: this.#key(key) }), options),
     )
   }
 
@@ -223,7 +238,7 @@ export class DynamoDBStore implements Store {
 
   async #send<Output>(operation: string, command: Command<Output>): Promise<Output> {
     try {
-      return await command(this.client)
+      return await command(this.client, { abortSignal: AbortSignal.timeout(this.#timeout) })
     } catch (error) {
       throw new SessionStoreError(`${operation} on table "${this.#tableName}"`, error)
     }
@@ -231,7 +246,7 @@ export class DynamoDBStore implements Store {
 }
 
 /** One SDK call, so `#send` can wrap its errors while keeping its output type. */
-type Command<Output> = (client: DynamoDBClient) => Promise<Output>
+type Command<Output> = (client: DynamoDBClient, options: { abortSignal: AbortSignal }) => Promise<Output>
 
 function clientConfig({ region, endpoint, credentials }: DynamoDBStoreOptions): DynamoDBClientConfig {
   const config: DynamoDBClientConfig = {}

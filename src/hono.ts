@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { SessionError } from './errors.ts'
 import { createSessionManager, type SessionOptions } from './manager.ts'
 import type { Session, SessionData } from './session.ts'
 
@@ -26,11 +25,8 @@ export function session<Data extends SessionData = SessionData>(
     const current = await manager.open(request)
     c.set('session', current)
     await next()
-    // Hono has already turned a thrown error into a response; a store failure gets onError's.
-    const response =
-      c.error instanceof SessionError
-        ? await manager.fail(c.error, request)
-        : await manager.commit(current, c.res, request)
+    // Hono has already turned a thrown error into a response; a failed load gets onError's.
+    const response = manager.recover(current, c.error) ?? (await manager.commit(current, c.res, request))
     if (response !== c.res) replaceResponse(c, response)
   }
 }

@@ -7,7 +7,7 @@ export {
   SessionTooLargeError,
   SessionValueError,
 } from './errors.ts'
-export { getSession, type SessionOptions } from './manager.ts'
+export { type ErrorHandler, failOpen, getSession, type SessionOptions } from './manager.ts'
 export { MemoryStore } from './memory-store.ts'
 export { type Next, sessionMiddleware } from './middleware.ts'
 export type { Session, SessionData } from './session.ts'

@@ -30,12 +30,21 @@ export interface SessionOptions {
   touchAfter?: number
   cookie?: CookieOptions
   /**
-   * Turns a store failure into the response to send. The default logs the error and answers
-   * 503 (store unreachable) or 500, without Set-Cookie: a request never continues on a
-   * session it could not load or save.
+   * Decides what a store failure does to the request. Return a Response to send it instead
+   * (fail closed: no Set-Cookie, nothing half-written), or undefined to go on (fail open): a
+   * failed load then serves an empty session that is never saved, a failed save sends the
+   * handler's response without the change. `phase` says which.
+   * @default logs the error and answers 503 (store unreachable) or 500: fail closed
+   * @example onError: failOpen // serve anyway, and log what was lost
    */
-  onError?: (error: SessionError, request: Request) => Response | Promise<Response>
+  onError?: ErrorHandler
 }
+
+export type ErrorHandler = (
+  error: SessionError,
+  request: Request,
+  phase: 'load' | 'save',
+) => Response | undefined | Promise<Response | undefined>
 
 export const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
 export const MIN_SECRET_LENGTH = 32
@@ -52,8 +61,8 @@ export interface SessionManager<Data extends SessionData> {
   open(request: Request): Promise<Session<Data>>
   /** Saves what the handler changed and adds the cookie to the response. */
   commit(session: Session<Data>, response: Response, request: Request): Promise<Response>
-  /** The response for a store failure, as `onError` decides. */
-  fail(error: SessionError, request: Request): Promise<Response>
+  /** The response onError chose when `error`, thrown out of the handler, is this session's failed load. */
+  recover(session: Session<Data>, error: unknown): Response | undefined
 }
 
 const sessionsByRequest = new WeakMap<Request, Session>()
@@ -110,6 +119,24 @@ export function createSessionManager<Data extends SessionData>(
       throw error instanceof SessionError ? error : new SessionStoreError(operation, error)
     }
   }
+
+  /** A failed load goes to onError at once, so the handler can go on when it chooses to fail open. */
+  const readFor =
+    (request: Request, state: () => SessionState) =>
+    async (id: string): Promise<SessionRecord | undefined> => {
+      try {
+        return await read(id)
+      } catch (error) {
+        if (!(error instanceof SessionError)) throw error
+        const response = await onError(error, request, 'load')
+        if (response === undefined) {
+          state().readOnly = true
+          return undefined
+        }
+        state().failure = { error, response }
+        throw error
+      }
+    }
 
   const read = async (id: string): Promise<SessionRecord | undefined> => {
     const key = await hashSessionId(id)
@@ -177,7 +204,7 @@ export function createSessionManager<Data extends SessionData>(
 
   const saveCurrent = async (state: SessionState): Promise<CookieChange> => {
     const loaded = state.loaded
-    if (!loaded) return undefined // untouched: no I/O, no cookie
+    if (!loaded || state.readOnly) return undefined // untouched, or loading failed open: no writes
     const now = nowInSeconds()
     const data = Object.fromEntries(loaded.values)
     const { record } = loaded
@@ -204,13 +231,14 @@ export function createSessionManager<Data extends SessionData>(
     return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
   }
 
-  const fail = async (error: SessionError, request: Request) => onError(error, request)
-
   return {
     async open(request) {
       const value = cookie.read(request)
       const verified = value === undefined ? undefined : await verifySignedSessionId(value, await keys)
-      const state = createSessionState({ verified, present: value !== undefined }, read)
+      const state: SessionState = createSessionState(
+        { verified, present: value !== undefined },
+        readFor(request, () => state),
+      )
       const session = new Session<Data>(state)
       states.set(session, state)
       sessionsByRequest.set(request, session)
@@ -218,17 +246,18 @@ export function createSessionManager<Data extends SessionData>(
     },
 
     async commit(session, response, request) {
-      const state = states.get(session)
-      if (!state) throw new Error('commit() was given a session that this middleware did not open.')
-      // A 5xx means the handler failed part way: what it changed is not saved.
-      if (response.status >= 500) return response
+      const state = stateOf(session)
+      // A failed load fails closed even when the handler caught the error and carried on.
+      if (state.failure) return state.failure.response
+      // A 5xx means the handler failed part way, and an aborted request's client never sees the
+      // cookie: either way what the handler changed is not saved.
+      if (response.status >= 500 || request.signal.aborted) return response
       let change: CookieChange
       try {
-        if (state.error) throw state.error
         change = await save(state)
       } catch (error) {
-        if (error instanceof SessionError) return fail(error, request)
-        throw error
+        if (!(error instanceof SessionError)) throw error
+        return (await onError(error, request, 'save')) ?? response
       }
       if (!change) return response
       const header =
@@ -238,19 +267,41 @@ export function createSessionManager<Data extends SessionData>(
       return appendSetCookie(response, header)
     },
 
-    fail,
+    recover(session, error) {
+      const { failure } = stateOf(session)
+      return failure && failure.error === error ? failure.response : undefined
+    },
+  }
+
+  function stateOf(session: Session<Data>): SessionState {
+    const state = states.get(session)
+    if (!state) throw new Error('This session was not opened by this session middleware.')
+    return state
   }
 }
 
+/**
+ * An `onError` that serves the request anyway and logs what that cost: an empty session when
+ * loading failed, the unsaved change when saving failed. For sites where a page without its
+ * session beats an error page.
+ */
+export function failOpen(error: SessionError, request: Request, phase: 'load' | 'save'): undefined {
+  const cost = phase === 'load' ? 'served with an empty session' : 'served without saving the session'
+  console.error(`${describe(error, request)} (fail open: ${cost})`)
+  return undefined
+}
+
 function defaultOnError(error: SessionError, request: Request): Response {
-  console.error(
-    `[dynamodb-session] ${request.method} ${new URL(request.url).pathname}: ${error.code}: ${error.message}`,
-  )
+  console.error(`${describe(error, request)} (fail closed)`)
   const status = error.code === 'STORE_UNAVAILABLE' ? 503 : 500
   return new Response(status === 503 ? 'Service Unavailable' : 'Internal Server Error', {
     status,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
   })
+}
+
+function describe(error: SessionError, request: Request): string {
+  return `[dynamodb-session] ${request.method} ${new URL(request.url).pathname}: ${error.code}: ${error.message}`
 }
 
 /** Appends, never replaces; a response from fetch() has immutable headers, so it is copied first. */

@@ -1,4 +1,3 @@
-import { SessionError } from './errors.ts'
 import { createSessionManager, type SessionOptions } from './manager.ts'
 import type { SessionData } from './session.ts'
 
@@ -29,8 +28,9 @@ export function sessionMiddleware<Data extends SessionData = SessionData>(option
     try {
       response = await next(request)
     } catch (error) {
-      // A store failure while the handler read its session: answered as onError says.
-      if (error instanceof SessionError) return manager.fail(error, request)
+      // A failed load that the handler let through: answered as onError chose.
+      const response = manager.recover(session, error)
+      if (response) return response
       throw error
     }
     return manager.commit(session, response, request)

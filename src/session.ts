@@ -23,8 +23,10 @@ export interface SessionState {
   storedId: string | undefined
   loaded: LoadedSession | undefined
   loading: Promise<LoadedSession> | undefined
-  /** A load that failed: nothing may be written for this request. */
-  error: unknown
+  /** A load that failed, and the response onError chose for it: the request fails closed. */
+  failure: { error: unknown; response: Response } | undefined
+  /** Loading failed and onError chose to go on: the empty session is served but never saved. */
+  readOnly: boolean
   /** Ids whose items must be deleted: the ones left behind by destroy() and regenerate(). */
   obsoleteIds: string[]
   /** Flash keys set during this request: they are for a later request, not this one. */
@@ -48,7 +50,8 @@ export function createSessionState(
     storedId: verified?.id,
     loaded: undefined,
     loading: undefined,
-    error: undefined,
+    failure: undefined,
+    readOnly: false,
     obsoleteIds: [],
     flashedNow: new Set(),
     destroyed: false,
@@ -169,16 +172,10 @@ export class Session<Data extends SessionData = SessionData> {
   #load(): Promise<LoadedSession> {
     const state = this.#state
     if (state.loaded) return Promise.resolve(state.loaded)
-    state.loading ??= readSession(state).then(
-      (loaded) => {
-        state.loaded ??= loaded
-        return state.loaded
-      },
-      (error: unknown) => {
-        state.error = error
-        throw error
-      },
-    )
+    state.loading ??= readSession(state).then((loaded) => {
+      state.loaded ??= loaded
+      return state.loaded
+    })
     return state.loading
   }
 }
