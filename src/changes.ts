@@ -1,31 +1,21 @@
 import { SessionValueError } from './errors.ts'
 import type { SessionData } from './session.ts'
 
-// What a request changed in its session, key by key, so that a write that lost a race to
-// another request of the same session can re-apply just its own changes to the newer data.
-
-/** Per top-level key: the new value, or undefined for a deleted key. */
-export type Changes = Map<string, unknown>
-
-export function diff(before: SessionData, after: SessionData): Changes {
-  const changes: Changes = new Map()
+/**
+ * The keys whose values a request changed or removed, compared as JSON, so that setting an
+ * equal value is no change and a value changed in place is one. Every value is serialized,
+ * proving it storable before any write.
+ */
+export function changedKeys(before: SessionData, after: SessionData): string[] {
+  const changed: string[] = []
   for (const [key, value] of Object.entries(after)) {
-    const serialized = json(value, key) // always, so every value is proven storable before any write
-    if (!Object.hasOwn(before, key) || json(before[key], key) !== serialized) changes.set(key, value)
+    const serialized = json(value, key)
+    if (!Object.hasOwn(before, key) || json(before[key], key) !== serialized) changed.push(key)
   }
   for (const key of Object.keys(before)) {
-    if (!Object.hasOwn(after, key)) changes.set(key, undefined)
+    if (!Object.hasOwn(after, key)) changed.push(key)
   }
-  return changes
-}
-
-export function applyChanges(data: SessionData, changes: Changes): SessionData {
-  const next = Object.fromEntries(Object.entries(data))
-  for (const [key, value] of changes) {
-    if (value === undefined) delete next[key]
-    else Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
-  }
-  return next
+  return changed
 }
 
 function json(value: unknown, key: string): string {

@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
@@ -30,7 +31,7 @@ export interface DynamoDBStoreOptions {
   keyPrefix?: string
   /** For single-table designs: the sort key attribute and the value every session item gets. */
   sortKey?: { attribute: string; value: string }
-  /** The attribute holding the session data as a JSON string. @default 'data' */
+  /** The map attribute holding the session data, each value a JSON string. @default 'data' */
   dataAttribute?: string
   /** The epoch-seconds expiry attribute; turn DynamoDB TTL on for it. @default 'expire_at' */
   expiresAttribute?: string
@@ -47,12 +48,19 @@ export const MAX_ITEM_BYTES = 400 * 1024
 
 const CREATED_AT = 'created_at'
 const UPDATED_AT = 'updated_at'
-const VERSION = 'version'
+/**
+ * An update names each changed key in its expression; past this many keys it replaces the whole
+ * data map instead, keeping the expression far below DynamoDB's 4 KB limit.
+ */
+const MAX_KEYS_PER_UPDATE = 50
 
 /**
  * Keeps sessions in a DynamoDB table, one item per session, keyed by the SHA-256 of the
- * session id. Every write is conditional: create never overwrites, update and touch need the
- * item to exist and be live, so nothing resurrects a destroyed session.
+ * session id. The data is a map with one JSON string per key, and an update sets only the keys
+ * that changed, so concurrent requests of one session changing different keys all keep their
+ * change, with no read before the write and no retry. Every write is conditional: create never
+ * overwrites, update and touch need the item to exist and be live, so nothing resurrects a
+ * destroyed session.
  *
  * @example
  * const store = new DynamoDBStore({ tableName: 'sessions', region: 'eu-west-1' })
@@ -103,15 +111,12 @@ export class DynamoDBStore implements Store {
         options,
       ),
     )
-    if (!item) return undefined
-    const record = this.#fromItem(key, item)
-    // TTL deletes expired items hours or days late, so expiry is checked on every read.
-    return record && record.expiresAt > nowInSeconds() ? record : undefined
+    return this.#live(key, item)
   }
 
   async create(record: SessionRecord): Promise<boolean> {
     const item = this.#toItem(record)
-    return this.#sendConditional('PutItem', (client, options) =>
+    return this.#written('PutItem', (client, options) =>
       client.send(
         new PutItemCommand({
           TableName: this.#tableName,
@@ -124,30 +129,46 @@ export class DynamoDBStore implements Store {
     )
   }
 
-  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+  async update(record: SessionRecord, changedKeys: readonly string[]): Promise<boolean> {
     const item = this.#toItem(record)
-    return this.#sendConditional('UpdateItem', (client, options) =>
+    const names: Record<string, string> = {
+      '#key': this.#keyAttribute,
+      '#data': this.#dataAttribute,
+      '#updated': UPDATED_AT,
+      '#expires': this.#expiresAttribute,
+    }
+    const values: Record<string, AttributeValue> = {
+      ':updated': number(record.updatedAt),
+      ':expires': number(record.expiresAt),
+      ':now': number(nowInSeconds()),
+    }
+    const set = ['#updated = :updated', '#expires = :expires']
+    const remove: string[] = []
+    if (changedKeys.length > MAX_KEYS_PER_UPDATE) {
+      set.push('#data = :data')
+      values[':data'] = item[this.#dataAttribute] as AttributeValue
+    } else {
+      const data = item[this.#dataAttribute]?.M ?? {}
+      changedKeys.forEach((key, index) => {
+        names[`#k${index}`] = toMapKey(key)
+        const value = data[toMapKey(key)]
+        if (value) {
+          set.push(`#data.#k${index} = :v${index}`)
+          values[`:v${index}`] = value
+        } else {
+          remove.push(`#data.#k${index}`)
+        }
+      })
+    }
+    return this.#written('UpdateItem', (client, options) =>
       client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: this.#key(record.key),
-          UpdateExpression:
-            'SET #data = :data, #updated = :updated, #expires = :expires, #version = :version',
-          ConditionExpression: '#version = :expected AND #expires > :now',
-          ExpressionAttributeNames: {
-            '#data': this.#dataAttribute,
-            '#updated': UPDATED_AT,
-            '#expires': this.#expiresAttribute,
-            '#version': VERSION,
-          },
-          ExpressionAttributeValues: {
-            ':data': item[this.#dataAttribute] as AttributeValue,
-            ':updated': number(record.updatedAt),
-            ':expires': number(record.expiresAt),
-            ':version': number(record.version),
-            ':expected': number(expectedVersion),
-            ':now': number(nowInSeconds()),
-          },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(#key) AND #expires > :now',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
         options,
       ),
@@ -155,7 +176,7 @@ export class DynamoDBStore implements Store {
   }
 
   async touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean> {
-    return this.#sendConditional('UpdateItem', (client, options) =>
+    return this.#written('UpdateItem', (client, options) =>
       client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
@@ -194,44 +215,61 @@ export class DynamoDBStore implements Store {
   #toItem(record: SessionRecord): Record<string, AttributeValue> {
     const item: Record<string, AttributeValue> = {
       ...this.#key(record.key),
-      [this.#dataAttribute]: { S: JSON.stringify(record.data) },
+      [this.#dataAttribute]: {
+        M: Object.fromEntries(
+          Object.entries(record.data).map(([key, value]) => [toMapKey(key), { S: JSON.stringify(value) }]),
+        ),
+      },
       [CREATED_AT]: number(record.createdAt),
       [UPDATED_AT]: number(record.updatedAt),
       [this.#expiresAttribute]: number(record.expiresAt),
-      [VERSION]: number(record.version),
     }
     const size = itemSize(item)
     if (size > MAX_ITEM_BYTES) throw new SessionTooLargeError(size, MAX_ITEM_BYTES)
     return item
   }
 
+  /** TTL deletes expired items hours or days late, so expiry is checked on every read. */
+  #live(key: string, item: Record<string, AttributeValue> | undefined): SessionRecord | undefined {
+    const record = item && this.#fromItem(key, item)
+    return record && record.expiresAt > nowInSeconds() ? record : undefined
+  }
+
   #fromItem(key: string, item: Record<string, AttributeValue>): SessionRecord | undefined {
-    const json = item[this.#dataAttribute]?.S
+    const map = item[this.#dataAttribute]?.M
     const expiresAt = Number(item[this.#expiresAttribute]?.N)
-    if (json === undefined || !Number.isFinite(expiresAt)) return undefined
-    let data: unknown
+    if (map === undefined || !Number.isFinite(expiresAt)) return undefined
+    const data: Record<string, unknown> = {}
     try {
-      data = JSON.parse(json)
+      for (const [name, value] of Object.entries(map)) {
+        if (value.S === undefined) return undefined
+        Object.defineProperty(data, fromMapKey(name), {
+          value: JSON.parse(value.S),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      }
     } catch {
       return undefined // an item this library did not write reads as no session
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
     return {
       key,
-      data: data as Record<string, unknown>,
+      data,
       createdAt: Number(item[CREATED_AT]?.N ?? 0),
       updatedAt: Number(item[UPDATED_AT]?.N ?? 0),
       expiresAt,
-      version: Number(item[VERSION]?.N ?? 0),
     }
   }
 
-  async #sendConditional(operation: string, command: Command<unknown>): Promise<boolean> {
+  /** True when written, false when the condition failed. */
+  async #written(operation: string, command: Command<unknown>): Promise<boolean> {
     try {
       await this.#send(operation, command)
       return true
     } catch (error) {
-      if (error instanceof SessionStoreError && isConditionFailure(error.cause)) return false
+      if (error instanceof SessionStoreError && error.cause instanceof ConditionalCheckFailedException)
+        return false
       throw error
     }
   }
@@ -240,9 +278,29 @@ export class DynamoDBStore implements Store {
     try {
       return await command(this.client, { abortSignal: AbortSignal.timeout(this.#timeout) })
     } catch (error) {
+      // Other requests may have grown the item past what this one could count before sending.
+      if (
+        error instanceof Error &&
+        error.name === 'ValidationException' &&
+        /item size/i.test(error.message)
+      ) {
+        throw new SessionTooLargeError(undefined, MAX_ITEM_BYTES)
+      }
       throw new SessionStoreError(`${operation} on table "${this.#tableName}"`, error)
     }
   }
+}
+
+/**
+ * Session keys as map keys. The SDK builds maps as plain objects, where `__proto__` would be
+ * lost, and DynamoDB refuses an empty name; such keys, and keys starting with `~`, get a `~`.
+ */
+function toMapKey(key: string): string {
+  return key === '' || key === '__proto__' || key.startsWith('~') ? `~${key}` : key
+}
+
+function fromMapKey(name: string): string {
+  return name.startsWith('~') ? name.slice(1) : name
 }
 
 /** One SDK call, so `#send` can wrap its errors while keeping its output type. */
@@ -260,22 +318,22 @@ function number(value: number): AttributeValue {
   return { N: String(value) }
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException'
-}
-
 const encoder = new TextEncoder()
 
 /**
- * An item's size as DynamoDB counts it: each attribute's name in UTF-8 bytes plus its value
- * (strings in UTF-8 bytes, numbers about one byte per two significant digits plus one).
+ * An item's size as DynamoDB counts it: each attribute's name in UTF-8 bytes plus its value:
+ * strings in UTF-8 bytes, numbers about one byte per two significant digits plus one, maps
+ * 3 bytes plus 1 byte and the name and value of each entry.
  */
 export function itemSize(item: Record<string, AttributeValue>): number {
   let size = 0
-  for (const [name, value] of Object.entries(item)) {
-    size += encoder.encode(name).length
-    if (value.S !== undefined) size += encoder.encode(value.S).length
-    else if (value.N !== undefined) size += Math.ceil(value.N.replace(/^[-0.]+|\.|0+$/g, '').length / 2) + 1
-  }
+  for (const [name, value] of Object.entries(item)) size += encoder.encode(name).length + valueSize(value)
   return size
+}
+
+function valueSize(value: AttributeValue): number {
+  if (value.S !== undefined) return encoder.encode(value.S).length
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/^[-0.]+|\.|0+$/g, '').length / 2) + 1
+  if (value.M !== undefined) return 3 + itemSize(value.M) + Object.keys(value.M).length
+  return 1
 }

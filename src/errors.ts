@@ -16,7 +16,6 @@ export type SessionErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'SESSION_TOO_LARGE'
   | 'INVALID_SESSION_VALUE'
-  | 'SESSION_CONFLICT'
   | 'SESSION_ID_COLLISION'
 
 /** The store could not be reached or answered with an error. `cause` holds the original error. */
@@ -29,13 +28,14 @@ export class SessionStoreError extends SessionError {
 
 /** The stored item would be larger than DynamoDB's 400 KB item limit. */
 export class SessionTooLargeError extends SessionError {
-  readonly size: number
+  /** The item's size in bytes, when it was counted before the call. */
+  readonly size: number | undefined
   readonly limit: number
 
-  constructor(size: number, limit: number) {
+  constructor(size: number | undefined, limit: number) {
     super(
       'SESSION_TOO_LARGE',
-      `Session item is ${size} bytes, over DynamoDB's 400 KB item limit (${limit} bytes). ` +
+      `Session item ${size === undefined ? 'would pass' : `is ${size} bytes, over`} DynamoDB's 400 KB item limit (${limit} bytes). ` +
         'Keep large data elsewhere and store a reference to it in the session.',
     )
     this.size = size

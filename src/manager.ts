@@ -1,4 +1,4 @@
-import { applyChanges, type Changes, diff } from './changes.ts'
+import { changedKeys } from './changes.ts'
 import { type CookieOptions, createSessionCookie } from './cookie.ts'
 import {
   createSessionId,
@@ -48,8 +48,6 @@ export type ErrorHandler = (
 
 export const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
 export const MIN_SECRET_LENGTH = 32
-/** How often a write that lost a race to a concurrent request of the same session is re-applied. */
-const MAX_WRITE_ATTEMPTS = 5
 /** How many fresh ids a create tries before giving up; a collision of 256-bit ids is not expected. */
 const MAX_CREATE_ATTEMPTS = 3
 
@@ -150,7 +148,7 @@ export function createSessionManager<Data extends SessionData>(
   const create = async (state: SessionState, data: SessionData, now: number): Promise<void> => {
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       const key = await hashSessionId(state.id)
-      const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now), version: 1 }
+      const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now) }
       if (await call('create', () => store.create(record))) return
       state.id = createSessionId()
     }
@@ -158,34 +156,6 @@ export function createSessionManager<Data extends SessionData>(
       'SESSION_ID_COLLISION',
       `No free session id after ${MAX_CREATE_ATTEMPTS} attempts.`,
     )
-  }
-
-  /**
-   * Compare-and-swap on the record's version. When another request of the same session wrote
-   * first, this request's own changes are re-applied to what it wrote; when the session is
-   * gone (destroyed or regenerated meanwhile), nothing is written and false is returned.
-   */
-  const update = async (record: SessionRecord, changes: Changes, now: number): Promise<boolean> => {
-    let base = record
-    for (let attempt = 1; ; attempt++) {
-      const next = {
-        ...base,
-        data: applyChanges(base.data, changes),
-        updatedAt: now,
-        expiresAt: expiresAt(base.createdAt, now),
-        version: base.version + 1,
-      }
-      if (await call('update', () => store.update(next, base.version))) return true
-      const latest = await call('load', () => store.load(base.key))
-      if (!latest) return false
-      if (attempt === MAX_WRITE_ATTEMPTS) {
-        throw new SessionError(
-          'SESSION_CONFLICT',
-          `Session kept changing under ${MAX_WRITE_ATTEMPTS} writes in a row.`,
-        )
-      }
-      base = latest
-    }
   }
 
   /**
@@ -213,8 +183,8 @@ export function createSessionManager<Data extends SessionData>(
       await create(state, data, now)
       return 'set'
     }
-    const changes = diff(record.data, data)
-    if (changes.size === 0) {
+    const changed = changedKeys(record.data, data)
+    if (changed.length === 0) {
       const touched =
         now - record.updatedAt >= touchAfter &&
         (await call('touch', () =>
@@ -226,8 +196,9 @@ export function createSessionManager<Data extends SessionData>(
       await call('delete', () => store.delete(record.key))
       return 'expire'
     }
+    const next = { ...record, data, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }
     // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
-    if (!(await update(record, changes, now))) return undefined
+    if (!(await call('update', () => store.update(next, changed)))) return undefined
     return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
   }
 

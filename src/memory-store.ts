@@ -19,10 +19,24 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+  async update(record: SessionRecord, changedKeys: readonly string[]): Promise<boolean> {
     const stored = this.#live(record.key)
-    if (stored?.version !== expectedVersion) return false
-    this.#records.set(record.key, { ...structuredClone(record), createdAt: stored.createdAt })
+    if (!stored) return false
+    for (const key of changedKeys) {
+      if (Object.hasOwn(record.data, key)) {
+        // defineProperty, so a key such as __proto__ stays plain data
+        Object.defineProperty(stored.data, key, {
+          value: structuredClone(record.data[key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      } else {
+        delete stored.data[key]
+      }
+    }
+    stored.updatedAt = record.updatedAt
+    stored.expiresAt = record.expiresAt
     return true
   }
 

@@ -9,8 +9,6 @@ export interface SessionRecord {
   updatedAt: number
   /** When the session stops being valid: min(updatedAt + maxStale, createdAt + maxAge). */
   expiresAt: number
-  /** Raised by one on every data write, for compare-and-swap between concurrent requests. */
-  version: number
 }
 
 /**
@@ -23,10 +21,12 @@ export interface Store {
   /** Writes a new record; false, writing nothing, when the key is already taken. */
   create(record: SessionRecord): Promise<boolean>
   /**
-   * Replaces data, `updatedAt`, `expiresAt` and `version` of a live record whose stored
-   * version is `expectedVersion`; false, writing nothing, when it is gone or has moved on.
+   * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
+   * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
+   * requests changing different keys all keep their change. False, writing nothing, when the
+   * record is gone.
    */
-  update(record: SessionRecord, expectedVersion: number): Promise<boolean>
+  update(record: SessionRecord, changedKeys: readonly string[]): Promise<boolean>
   /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
   touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
   /** Removes the record, if any. */

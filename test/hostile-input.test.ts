@@ -172,11 +172,15 @@ describe('hostile session data', () => {
     const { body } = await sessions.send(async (request) => {
       const all = await getSession(request).all()
       return new Response(
-        JSON.stringify([Object.keys(all), all.nested, Object.getPrototypeOf(all) === Object.prototype]),
+        JSON.stringify([
+          Object.keys(all).sort(),
+          all.nested,
+          Object.getPrototypeOf(all) === Object.prototype,
+        ]),
       )
     }, written.cookie?.value)
     expect(JSON.parse(body)).toEqual([
-      ['__proto__', 'constructor', 'nested'],
+      ['__proto__', 'constructor', 'nested'], // sorted: DynamoDB keeps no order in a map
       JSON.parse(JSON.stringify(hostile)),
       true,
     ])

@@ -345,6 +345,33 @@ describe('limits', () => {
     expect(env.counter.count()).toBe(0)
   })
 
+  it('refuses a write that concurrent writes would push over 400 KB, with the same typed error', async () => {
+    const env = await dynamoStore()
+    const seen: string[] = []
+    const sessions = app(env.store, {
+      onError: (error) => {
+        seen.push(error.code)
+        return new Response('too large', { status: 413 })
+      },
+    })
+    const { cookie } = await sessions.send(count)
+    const bothLoaded = [deferred(), deferred()]
+    const write = (key: 'a' | 'b', index: number) =>
+      sessions.send(async (request) => {
+        const session = getSession<Record<string, string>>(request)
+        await session.get('count')
+        bothLoaded[index]?.resolve()
+        await Promise.all(bothLoaded.map(({ promise }) => promise))
+        await session.set(key, 'x'.repeat(250_000)) // each fits alone; both do not
+        return new Response(key)
+      }, cookie?.value)
+    const statuses = (await Promise.all([write('a', 0), write('b', 1)])).map(
+      ({ response }) => response.status,
+    )
+    expect(statuses.sort()).toEqual([200, 413])
+    expect(seen).toEqual(['SESSION_TOO_LARGE'])
+  })
+
   it('refuses values JSON cannot hold at set(), with a clear error', async () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
