@@ -133,10 +133,11 @@ export class DynamoDBStore implements Store {
     const item = this.#toItem(record)
     const names: Record<string, string> = {
       '#key': this.#keyAttribute,
-      '#data': this.#dataAttribute,
       '#updated': UPDATED_AT,
       '#expires': this.#expiresAttribute,
     }
+    // DynamoDB refuses names the expression does not use, so #data only comes with a data change.
+    if (changedKeys.length > 0) names['#data'] = this.#dataAttribute
     const values: Record<string, AttributeValue> = {
       ':updated': number(record.updatedAt),
       ':expires': number(record.expiresAt),
@@ -151,7 +152,7 @@ export class DynamoDBStore implements Store {
       const data = item[this.#dataAttribute]?.M ?? {}
       changedKeys.forEach((key, index) => {
         names[`#k${index}`] = toMapKey(key)
-        const value = data[toMapKey(key)]
+        const value = Object.hasOwn(data, toMapKey(key)) ? data[toMapKey(key)] : undefined // not inherited
         if (value) {
           set.push(`#data.#k${index} = :v${index}`)
           values[`:v${index}`] = value
@@ -159,6 +160,7 @@ export class DynamoDBStore implements Store {
           remove.push(`#data.#k${index}`)
         }
       })
+      if (changedKeys.length === 0) delete names['#data'] // DynamoDB refuses unused names
     }
     return this.#written('UpdateItem', (client, options) =>
       client.send(

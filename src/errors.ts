@@ -17,6 +17,7 @@ export type SessionErrorCode =
   | 'SESSION_TOO_LARGE'
   | 'INVALID_SESSION_VALUE'
   | 'SESSION_ID_COLLISION'
+  | 'SESSION_UNREADABLE'
 
 /** The store could not be reached or answered with an error. `cause` holds the original error. */
 export class SessionStoreError extends SessionError {

@@ -8,8 +8,15 @@ import {
   verifySignedSessionId,
 } from './crypto.ts'
 import { SessionError, SessionStoreError } from './errors.ts'
-import { createSessionState, Session, type SessionData, type SessionState } from './session.ts'
-import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
+import { createSealer } from './sealing.ts'
+import {
+  createSessionState,
+  Session,
+  type SessionData,
+  type SessionState,
+  type StoredSession,
+} from './session.ts'
+import { nowInSeconds, type Store } from './store.ts'
 
 export interface SessionOptions {
   /**
@@ -30,6 +37,14 @@ export interface SessionOptions {
   touchAfter?: number
   cookie?: CookieOptions
   /**
+   * Seal every session value at rest with iron (AES-256 and HMAC-SHA256, WebCrypto) under
+   * `secretKey`: the newest secret seals, every listed one unseals. A table dump then shows
+   * neither usable ids nor values (key names stay readable). Turning it on or off keeps existing
+   * sessions readable; their values change form on their next write.
+   * @default false
+   */
+  encrypt?: boolean
+  /**
    * Decides what a store failure does to the request. Return a Response to send it instead
    * (fail closed: no Set-Cookie, nothing half-written), or undefined to go on (fail open): a
    * failed load then serves an empty session that is never saved, a failed save sends the
@@ -40,10 +55,14 @@ export interface SessionOptions {
   onError?: ErrorHandler
 }
 
+/**
+ * `phase` is 'load' or 'save' for store failures; 'unseal' reports a sealed session that could
+ * not be unsealed, which reads as absent whatever the handler returns.
+ */
 export type ErrorHandler = (
   error: SessionError,
   request: Request,
-  phase: 'load' | 'save',
+  phase: 'load' | 'save' | 'unseal',
 ) => Response | undefined | Promise<Response | undefined>
 
 export const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
@@ -104,6 +123,7 @@ export function createSessionManager<Data extends SessionData>(
   const cookie = createSessionCookie(options.cookie)
   const onError = options.onError ?? defaultOnError
   const keys = importSigningKeys(secrets)
+  const sealer = createSealer(secrets, options.encrypt ?? false)
   const states = new WeakMap<Session<Data>, SessionState>()
 
   const expiresAt = (createdAt: number, updatedAt: number) =>
@@ -121,11 +141,16 @@ export function createSessionManager<Data extends SessionData>(
   /** A failed load goes to onError at once, so the handler can go on when it chooses to fail open. */
   const readFor =
     (request: Request, state: () => SessionState) =>
-    async (id: string): Promise<SessionRecord | undefined> => {
+    async (id: string): Promise<StoredSession | undefined> => {
       try {
         return await read(id)
       } catch (error) {
         if (!(error instanceof SessionError)) throw error
+        if (error.code === 'SESSION_UNREADABLE') {
+          // Tampered or sealed by a retired secret: reported, then treated as no session at all.
+          await onError(error, request, 'unseal')
+          return undefined
+        }
         const response = await onError(error, request, 'load')
         if (response === undefined) {
           state().readOnly = true
@@ -136,13 +161,33 @@ export function createSessionManager<Data extends SessionData>(
       }
     }
 
-  const read = async (id: string): Promise<SessionRecord | undefined> => {
+  const read = async (id: string): Promise<StoredSession | undefined> => {
     const key = await hashSessionId(id)
     const record = await call('load', () => store.load(key))
     // Expiry is recomputed with today's options, so shortening maxStale or maxAge takes effect at once.
     const live =
       record && Math.min(record.expiresAt, expiresAt(record.createdAt, record.updatedAt)) > nowInSeconds()
-    return live ? record : undefined
+    if (!live) return undefined
+    const { data, staleKeys } = await sealer.decode(record.data)
+    return { record: { ...record, data }, encoded: record.data, staleKeys }
+  }
+
+  /** The stored form of `data`: `base` for the keys not listed, freshly encoded values for those listed. */
+  const encode = async (data: SessionData, keys: readonly string[], base: SessionData = {}) => {
+    const encoded = Object.fromEntries(Object.entries(base))
+    for (const key of keys) {
+      if (Object.hasOwn(data, key)) {
+        Object.defineProperty(encoded, key, {
+          value: await sealer.encode(data[key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
+      } else {
+        delete encoded[key]
+      }
+    }
+    return encoded
   }
 
   const create = async (state: SessionState, data: SessionData, now: number): Promise<void> => {
@@ -177,16 +222,19 @@ export function createSessionManager<Data extends SessionData>(
     if (!loaded || state.readOnly) return undefined // untouched, or loading failed open: no writes
     const now = nowInSeconds()
     const data = Object.fromEntries(loaded.values)
-    const { record } = loaded
-    if (!record) {
+    const { stored } = loaded
+    if (!stored) {
       if (loaded.values.size === 0) return state.destroyed || state.hadBadCookie ? 'expire' : undefined
-      await create(state, data, now)
+      changedKeys({}, data) // proves every value storable
+      await create(state, await encode(data, Object.keys(data)), now)
       return 'set'
     }
+    const { record } = stored
     const changed = changedKeys(record.data, data)
-    if (changed.length === 0) {
+    const touchDue = now - record.updatedAt >= touchAfter
+    if (changed.length === 0 && !(touchDue && stored.staleKeys.length > 0)) {
       const touched =
-        now - record.updatedAt >= touchAfter &&
+        touchDue &&
         (await call('touch', () =>
           store.touch({ key: record.key, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }),
         ))
@@ -196,9 +244,17 @@ export function createSessionManager<Data extends SessionData>(
       await call('delete', () => store.delete(record.key))
       return 'expire'
     }
-    const next = { ...record, data, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }
+    // Stale keys (the other form, or an older secret's seal) are rewritten along with the changes,
+    // or in place of a touch, so every value is sealed by the newest secret within touchAfter.
+    const keys = [...new Set([...changed, ...stored.staleKeys])]
+    const next = {
+      ...record,
+      data: await encode(data, keys, stored.encoded),
+      updatedAt: now,
+      expiresAt: expiresAt(record.createdAt, now),
+    }
     // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
-    if (!(await call('update', () => store.update(next, changed)))) return undefined
+    if (!(await call('update', () => store.update(next, keys)))) return undefined
     return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
   }
 
@@ -256,14 +312,18 @@ export function createSessionManager<Data extends SessionData>(
  * loading failed, the unsaved change when saving failed. For sites where a page without its
  * session beats an error page.
  */
-export function failOpen(error: SessionError, request: Request, phase: 'load' | 'save'): undefined {
-  const cost = phase === 'load' ? 'served with an empty session' : 'served without saving the session'
+export function failOpen(
+  error: SessionError,
+  request: Request,
+  phase: 'load' | 'save' | 'unseal',
+): undefined {
+  const cost = phase === 'save' ? 'served without saving the session' : 'served with an empty session'
   console.error(`${describe(error, request)} (fail open: ${cost})`)
   return undefined
 }
 
-function defaultOnError(error: SessionError, request: Request): Response {
-  console.error(`${describe(error, request)} (fail closed)`)
+function defaultOnError(error: SessionError, request: Request, phase: 'load' | 'save' | 'unseal'): Response {
+  console.error(`${describe(error, request)} (${phase === 'unseal' ? 'read as no session' : 'fail closed'})`)
   const status = error.code === 'STORE_UNAVAILABLE' ? 503 : 500
   return new Response(status === 503 ? 'Service Unavailable' : 'Internal Server Error', {
     status,

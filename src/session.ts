@@ -5,10 +5,20 @@ import { assertStorable } from './values.ts'
 
 export type SessionData = Record<string, unknown>
 
-/** What the session holds once loaded: the stored record it came from, if any, and its values. */
+/** A live stored session, its values decoded (unsealed) for the handler. */
+export interface StoredSession {
+  /** The record with decoded values, as the request found it: what the handler's changes are diffed against. */
+  record: SessionRecord
+  /** The values as stored (sealed, when encryption is on): unchanged keys are written back as they are. */
+  encoded: SessionData
+  /** Keys stored in the form the current `encrypt` option does not use: rewritten on the next write. */
+  staleKeys: string[]
+}
+
+/** What the session holds once loaded: the stored session it came from, if any, and its values. */
 export interface LoadedSession {
-  /** The stored record, as read; undefined for a session that is not stored yet. */
-  record: SessionRecord | undefined
+  /** Undefined for a session that is not stored yet (new, regenerated or destroyed). */
+  stored: StoredSession | undefined
   /** The values as the handler left them; a Map, so keys like `__proto__` are plain data. */
   values: Map<string, unknown>
 }
@@ -36,8 +46,8 @@ export interface SessionState {
   signedWithOlderKey: boolean
   /** A cookie came but did not verify: once the session is used, the response expires it. */
   hadBadCookie: boolean
-  /** Reads the live record of an id, or undefined. */
-  read: (id: string) => Promise<SessionRecord | undefined>
+  /** Reads the live stored session of an id, or undefined. */
+  read: (id: string) => Promise<StoredSession | undefined>
 }
 
 export function createSessionState(
@@ -149,7 +159,7 @@ export class Session<Data extends SessionData = SessionData> {
   async regenerate(): Promise<void> {
     const loaded = await this.#load()
     this.#abandonStoredId()
-    loaded.record = undefined
+    loaded.stored = undefined
   }
 
   /**
@@ -158,7 +168,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async destroy(): Promise<void> {
     this.#abandonStoredId()
-    this.#state.loaded = { record: undefined, values: new Map() }
+    this.#state.loaded = { stored: undefined, values: new Map() }
     this.#state.destroyed = true
   }
 
@@ -181,14 +191,14 @@ export class Session<Data extends SessionData = SessionData> {
 }
 
 async function readSession(state: SessionState): Promise<LoadedSession> {
-  const record = state.storedId === undefined ? undefined : await state.read(state.storedId)
-  if (!record && state.storedId !== undefined) {
+  const stored = state.storedId === undefined ? undefined : await state.read(state.storedId)
+  if (!stored && state.storedId !== undefined) {
     // An unknown id is never adopted: the client may have chosen it.
     state.storedId = undefined
     state.id = createSessionId()
   }
   // A copy, so that values the handler mutates in place still differ from the record at commit.
-  return { record, values: new Map(Object.entries(structuredClone(record?.data ?? {}))) }
+  return { stored, values: new Map(Object.entries(structuredClone(stored?.record.data ?? {}))) }
 }
 
 function assertUserKey(key: string): void {

@@ -140,7 +140,7 @@ describe('DynamoDB faults', () => {
   it('fail open: a failed save sends the page without the change, and says so', async () => {
     const phases: string[] = []
     const { sessions, cookie } = await established({
-      onError: (error: SessionError, request: Request, phase: 'load' | 'save') => {
+      onError: (error: SessionError, request: Request, phase: 'load' | 'save' | 'unseal') => {
         phases.push(phase)
         return failOpen(error, request, phase)
       },
