@@ -6,10 +6,11 @@ import {
   type DynamoDBClientConfig,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { SessionStoreError, SessionTooLargeError } from './errors.ts'
-import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
+import { nowInSeconds, type SessionRecord, type Store, type UserSession } from './store.ts'
 
 export interface DynamoDBStoreOptions {
   /** The table's name. Required. */
@@ -35,6 +36,13 @@ export interface DynamoDBStoreOptions {
   dataAttribute?: string
   /** The epoch-seconds expiry attribute; turn DynamoDB TTL on for it. @default 'expire_at' */
   expiresAttribute?: string
+  /** The attribute holding the user a session is bound to (`session.setUser()`). @default 'user_id' */
+  userAttribute?: string
+  /**
+   * The global secondary index on `userAttribute` that `listUserSessions()` and
+   * `destroyUserSessions()` query; `createTable()` makes it. @default 'user_id-index'
+   */
+  userIndex?: string
   /**
    * Milliseconds one store operation may take, the SDK's retries of throttling and 5xx
    * included; then it fails with a `SessionStoreError` and `onError` decides.
@@ -48,6 +56,57 @@ export const MAX_ITEM_BYTES = 400 * 1024
 
 const CREATED_AT = 'created_at'
 const UPDATED_AT = 'updated_at'
+
+/**
+ * Where a session item keeps what, with the defaults applied. `DynamoDBStore`, `createTable` and
+ * `collectGarbage` all read it from here, so one options object describes the same table to each.
+ */
+export interface TableLayout {
+  tableName: string
+  keyAttribute: string
+  keyPrefix: string
+  sortKey: { attribute: string; value: string } | undefined
+  dataAttribute: string
+  expiresAttribute: string
+  /** Epoch seconds of the session's creation; not configurable. */
+  createdAttribute: string
+  /** Epoch seconds of the session's last write or touch; not configurable. */
+  updatedAttribute: string
+}
+
+/**
+ * The table layout of a store's options, validated, with the defaults applied.
+ *
+ * @example
+ * resolveTableLayout({ tableName: 'sessions' }).keyAttribute // 'session_id'
+ */
+export function resolveTableLayout(
+  options: Pick<
+    DynamoDBStoreOptions,
+    'tableName' | 'keyAttribute' | 'keyPrefix' | 'sortKey' | 'dataAttribute' | 'expiresAttribute'
+  >,
+  owner = 'DynamoDBStore',
+): TableLayout {
+  if (typeof options?.tableName !== 'string' || options.tableName === '') {
+    throw new Error(`${owner} requires the "tableName" option: the name of the sessions table.`)
+  }
+  for (const name of ['keyAttribute', 'dataAttribute', 'expiresAttribute'] as const) {
+    if (options[name] === '') throw new Error(`${owner} option "${name}" must not be empty.`)
+  }
+  if (options.sortKey && (!options.sortKey.attribute || typeof options.sortKey.value !== 'string')) {
+    throw new Error(`${owner} option "sortKey" needs an "attribute" name and a string "value".`)
+  }
+  return {
+    tableName: options.tableName,
+    keyAttribute: options.keyAttribute ?? 'session_id',
+    keyPrefix: options.keyPrefix ?? '',
+    sortKey: options.sortKey,
+    dataAttribute: options.dataAttribute ?? 'data',
+    expiresAttribute: options.expiresAttribute ?? 'expire_at',
+    createdAttribute: CREATED_AT,
+    updatedAttribute: UPDATED_AT,
+  }
+}
 /**
  * An update names each changed key in its expression; past this many keys it replaces the whole
  * data map instead, keeping the expression far below DynamoDB's 4 KB limit.
@@ -75,29 +134,25 @@ export class DynamoDBStore implements Store {
   readonly #dataAttribute: string
   readonly #expiresAttribute: string
   readonly #timeout: number
+  readonly #userAttribute: string
+  readonly #userIndex: string
 
   constructor(options: DynamoDBStoreOptions) {
-    if (typeof options?.tableName !== 'string' || options.tableName === '') {
-      throw new Error('DynamoDBStore requires the "tableName" option: the name of the sessions table.')
-    }
-    for (const name of ['keyAttribute', 'dataAttribute', 'expiresAttribute'] as const) {
-      if (options[name] === '') throw new Error(`DynamoDBStore option "${name}" must not be empty.`)
-    }
+    const layout = resolveTableLayout(options)
     if (options.timeout !== undefined && !(Number.isInteger(options.timeout) && options.timeout > 0)) {
       throw new Error(`DynamoDBStore option "timeout" must be a positive whole number of milliseconds.`)
     }
-    if (options.sortKey && (!options.sortKey.attribute || typeof options.sortKey.value !== 'string')) {
-      throw new Error('DynamoDBStore option "sortKey" needs an "attribute" name and a string "value".')
-    }
     this.client = options.client ?? new DynamoDBClient(clientConfig(options))
-    this.#tableName = options.tableName
+    this.#tableName = layout.tableName
     this.#consistentRead = options.consistentRead ?? true
-    this.#keyAttribute = options.keyAttribute ?? 'session_id'
-    this.#keyPrefix = options.keyPrefix ?? ''
-    this.#sortKey = options.sortKey
-    this.#dataAttribute = options.dataAttribute ?? 'data'
-    this.#expiresAttribute = options.expiresAttribute ?? 'expire_at'
+    this.#keyAttribute = layout.keyAttribute
+    this.#keyPrefix = layout.keyPrefix
+    this.#sortKey = layout.sortKey
+    this.#dataAttribute = layout.dataAttribute
+    this.#expiresAttribute = layout.expiresAttribute
     this.#timeout = options.timeout ?? 5000
+    this.#userAttribute = options.userAttribute ?? 'user_id'
+    this.#userIndex = options.userIndex ?? 'user_id-index'
   }
 
   async load(key: string): Promise<SessionRecord | undefined> {
@@ -129,7 +184,7 @@ export class DynamoDBStore implements Store {
     )
   }
 
-  async update(record: SessionRecord, changedKeys: readonly string[]): Promise<boolean> {
+  async update(record: SessionRecord, changedKeys: readonly string[], userChanged = false): Promise<boolean> {
     const item = this.#toItem(record)
     const names: Record<string, string> = {
       '#key': this.#keyAttribute,
@@ -161,6 +216,14 @@ export class DynamoDBStore implements Store {
         }
       })
       if (changedKeys.length === 0) delete names['#data'] // DynamoDB refuses unused names
+    }
+    if (userChanged) {
+      names['#user'] = this.#userAttribute
+      if (record.userId === undefined) remove.push('#user')
+      else {
+        set.push('#user = :user')
+        values[':user'] = { S: record.userId }
+      }
     }
     return this.#written('UpdateItem', (client, options) =>
       client.send(
@@ -207,6 +270,44 @@ export class DynamoDBStore implements Store {
     )
   }
 
+  async findByUser(userId: string): Promise<UserSession[]> {
+    const sessions: UserSession[] = []
+    const now = nowInSeconds()
+    let start: Record<string, AttributeValue> | undefined
+    do {
+      const exclusiveStartKey = start
+      const page = await this.#send('Query', (client, options) =>
+        client.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            IndexName: this.#userIndex,
+            KeyConditionExpression: '#user = :user',
+            ExpressionAttributeNames: { '#user': this.#userAttribute },
+            ExpressionAttributeValues: { ':user': { S: userId } },
+            ExclusiveStartKey: exclusiveStartKey,
+          }),
+          options,
+        ),
+      )
+      for (const item of page.Items ?? []) {
+        const key = item[this.#keyAttribute]?.S
+        // In a shared table, only this store's items: its prefix and its sort key value.
+        if (key === undefined || !key.startsWith(this.#keyPrefix)) continue
+        if (this.#sortKey && item[this.#sortKey.attribute]?.S !== this.#sortKey.value) continue
+        const expiresAt = Number(item[this.#expiresAttribute]?.N)
+        if (!(expiresAt > now)) continue
+        sessions.push({
+          key: key.slice(this.#keyPrefix.length),
+          createdAt: Number(item[CREATED_AT]?.N ?? 0),
+          updatedAt: Number(item[UPDATED_AT]?.N ?? 0),
+          expiresAt,
+        })
+      }
+      start = page.LastEvaluatedKey
+    } while (start)
+    return sessions
+  }
+
   #key(key: string): Record<string, AttributeValue> {
     const itemKey: Record<string, AttributeValue> = { [this.#keyAttribute]: { S: this.#keyPrefix + key } }
     if (this.#sortKey) itemKey[this.#sortKey.attribute] = { S: this.#sortKey.value }
@@ -225,6 +326,7 @@ export class DynamoDBStore implements Store {
       [CREATED_AT]: number(record.createdAt),
       [UPDATED_AT]: number(record.updatedAt),
       [this.#expiresAttribute]: number(record.expiresAt),
+      ...(record.userId === undefined ? {} : { [this.#userAttribute]: { S: record.userId } }),
     }
     const size = itemSize(item)
     if (size > MAX_ITEM_BYTES) throw new SessionTooLargeError(size, MAX_ITEM_BYTES)
@@ -261,6 +363,7 @@ export class DynamoDBStore implements Store {
       createdAt: Number(item[CREATED_AT]?.N ?? 0),
       updatedAt: Number(item[UPDATED_AT]?.N ?? 0),
       expiresAt,
+      userId: item[this.#userAttribute]?.S,
     }
   }
 
@@ -308,7 +411,12 @@ function fromMapKey(name: string): string {
 /** One SDK call, so `#send` can wrap its errors while keeping its output type. */
 type Command<Output> = (client: DynamoDBClient, options: { abortSignal: AbortSignal }) => Promise<Output>
 
-function clientConfig({ region, endpoint, credentials }: DynamoDBStoreOptions): DynamoDBClientConfig {
+/** The SDK client settings given in a store's options; the SDK's own defaults fill the rest. */
+export function clientConfig({
+  region,
+  endpoint,
+  credentials,
+}: Pick<DynamoDBStoreOptions, 'region' | 'endpoint' | 'credentials'>): DynamoDBClientConfig {
   const config: DynamoDBClientConfig = {}
   if (region !== undefined) config.region = region
   if (endpoint !== undefined) config.endpoint = endpoint

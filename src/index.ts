@@ -11,4 +11,5 @@ export { type ErrorHandler, failOpen, getSession, type SessionOptions } from './
 export { MemoryStore } from './memory-store.ts'
 export { type Next, sessionMiddleware } from './middleware.ts'
 export type { Session, SessionData } from './session.ts'
-export type { SessionRecord, Store } from './store.ts'
+export type { SessionRecord, Store, UserSession } from './store.ts'
+export { type DestroyUserSessionsOptions, destroyUserSessions, listUserSessions } from './users.ts'

@@ -190,10 +190,15 @@ export function createSessionManager<Data extends SessionData>(
     return encoded
   }
 
-  const create = async (state: SessionState, data: SessionData, now: number): Promise<void> => {
+  const create = async (
+    state: SessionState,
+    data: SessionData,
+    userId: string | undefined,
+    now: number,
+  ): Promise<void> => {
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       const key = await hashSessionId(state.id)
-      const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now) }
+      const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now), userId }
       if (await call('create', () => store.create(record))) return
       state.id = createSessionId()
     }
@@ -222,17 +227,19 @@ export function createSessionManager<Data extends SessionData>(
     if (!loaded || state.readOnly) return undefined // untouched, or loading failed open: no writes
     const now = nowInSeconds()
     const data = Object.fromEntries(loaded.values)
-    const { stored } = loaded
+    const { stored, userId } = loaded
+    const empty = loaded.values.size === 0 && userId === undefined
     if (!stored) {
-      if (loaded.values.size === 0) return state.destroyed || state.hadBadCookie ? 'expire' : undefined
+      if (empty) return state.destroyed || state.hadBadCookie ? 'expire' : undefined
       changedKeys({}, data) // proves every value storable
-      await create(state, await encode(data, Object.keys(data)), now)
+      await create(state, await encode(data, Object.keys(data)), userId, now)
       return 'set'
     }
     const { record } = stored
     const changed = changedKeys(record.data, data)
+    const userChanged = userId !== record.userId
     const touchDue = now - record.updatedAt >= touchAfter
-    if (changed.length === 0 && !(touchDue && stored.staleKeys.length > 0)) {
+    if (changed.length === 0 && !userChanged && !(touchDue && stored.staleKeys.length > 0)) {
       const touched =
         touchDue &&
         (await call('touch', () =>
@@ -240,7 +247,7 @@ export function createSessionManager<Data extends SessionData>(
         ))
       return (touched && cookie.persistent) || state.signedWithOlderKey ? 'set' : undefined
     }
-    if (loaded.values.size === 0) {
+    if (empty) {
       await call('delete', () => store.delete(record.key))
       return 'expire'
     }
@@ -252,9 +259,10 @@ export function createSessionManager<Data extends SessionData>(
       data: await encode(data, keys, stored.encoded),
       updatedAt: now,
       expiresAt: expiresAt(record.createdAt, now),
+      userId,
     }
     // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
-    if (!(await call('update', () => store.update(next, keys)))) return undefined
+    if (!(await call('update', () => store.update(next, keys, userChanged)))) return undefined
     return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
   }
 

@@ -1,4 +1,4 @@
-import { nowInSeconds, type SessionRecord, type Store } from './store.ts'
+import { nowInSeconds, type SessionRecord, type Store, type UserSession } from './store.ts'
 
 /**
  * Keeps sessions in this process's memory, with the same conditional semantics as
@@ -19,7 +19,7 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async update(record: SessionRecord, changedKeys: readonly string[]): Promise<boolean> {
+  async update(record: SessionRecord, changedKeys: readonly string[], userChanged = false): Promise<boolean> {
     const stored = this.#live(record.key)
     if (!stored) return false
     for (const key of changedKeys) {
@@ -35,9 +35,20 @@ export class MemoryStore implements Store {
         delete stored.data[key]
       }
     }
+    if (userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt
     return true
+  }
+
+  async findByUser(userId: string): Promise<UserSession[]> {
+    return [...this.#records.keys()]
+      .map((key) => this.#live(key))
+      .filter((record) => record?.userId === userId)
+      .map((record) => {
+        const { key, createdAt, updatedAt, expiresAt } = record as SessionRecord
+        return { key, createdAt, updatedAt, expiresAt }
+      })
   }
 
   async touch({ key, updatedAt, expiresAt }: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>) {

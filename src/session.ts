@@ -21,6 +21,8 @@ export interface LoadedSession {
   stored: StoredSession | undefined
   /** The values as the handler left them; a Map, so keys like `__proto__` are plain data. */
   values: Map<string, unknown>
+  /** The user the session is bound to, as the handler left it. */
+  userId: string | undefined
 }
 
 /**
@@ -153,6 +155,25 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
+   * Binds the session to a user, so that `listUserSessions()` and `destroyUserSessions()` find
+   * it ("log out everywhere"); `undefined` unbinds it. Kept across `regenerate()`.
+   */
+  async setUser(userId: string | undefined): Promise<void> {
+    if (userId !== undefined && (typeof userId !== 'string' || userId === '' || userId.length > 1024)) {
+      throw new SessionValueError(
+        'Cannot bind the session to that user: the user id must be a string of 1 to 1024 characters.',
+      )
+    }
+    const loaded = await this.#load()
+    loaded.userId = userId
+  }
+
+  /** The user the session is bound to, if any. */
+  async getUser(): Promise<string | undefined> {
+    return (await this.#load()).userId
+  }
+
+  /**
    * Moves the data to a new id and deletes the old item, so an id an attacker planted before
    * login is worthless after it. Call it when privileges change (login, logout, sudo).
    */
@@ -168,7 +189,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async destroy(): Promise<void> {
     this.#abandonStoredId()
-    this.#state.loaded = { stored: undefined, values: new Map() }
+    this.#state.loaded = { stored: undefined, values: new Map(), userId: undefined }
     this.#state.destroyed = true
   }
 
@@ -198,7 +219,11 @@ async function readSession(state: SessionState): Promise<LoadedSession> {
     state.id = createSessionId()
   }
   // A copy, so that values the handler mutates in place still differ from the record at commit.
-  return { stored, values: new Map(Object.entries(structuredClone(stored?.record.data ?? {}))) }
+  return {
+    stored,
+    values: new Map(Object.entries(structuredClone(stored?.record.data ?? {}))),
+    userId: stored?.record.userId,
+  }
 }
 
 function assertUserKey(key: string): void {

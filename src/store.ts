@@ -9,6 +9,17 @@ export interface SessionRecord {
   updatedAt: number
   /** When the session stops being valid: min(updatedAt + maxStale, createdAt + maxAge). */
   expiresAt: number
+  /** The user the session is bound to (`session.setUser()`), for listing and ending a user's sessions. */
+  userId?: string | undefined
+}
+
+/** One of a user's live sessions, as `listUserSessions()` reports it: never its cookie id. */
+export interface UserSession {
+  /** The store key: the SHA-256 of the session id. */
+  key: string
+  createdAt: number
+  updatedAt: number
+  expiresAt: number
 }
 
 /**
@@ -23,14 +34,16 @@ export interface Store {
   /**
    * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
    * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
-   * requests changing different keys all keep their change. False, writing nothing, when the
-   * record is gone.
+   * requests changing different keys all keep their change; with `userChanged`, `userId` too.
+   * False, writing nothing, when the record is gone.
    */
-  update(record: SessionRecord, changedKeys: readonly string[]): Promise<boolean>
+  update(record: SessionRecord, changedKeys: readonly string[], userChanged?: boolean): Promise<boolean>
   /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
   touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
   /** Removes the record, if any. */
   delete(key: string): Promise<void>
+  /** The live sessions bound to `userId`, all pages of them. Optional: needed for "log out everywhere". */
+  findByUser?(userId: string): Promise<UserSession[]>
 }
 
 export function nowInSeconds(): number {
