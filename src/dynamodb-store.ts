@@ -108,10 +108,11 @@ export function resolveTableLayout(
   }
 }
 /**
- * An update names each changed key in its expression; past this many keys it replaces the whole
- * data map instead, keeping the expression far below DynamoDB's 4 KB limit.
+ * An update names each changed key in its expression (about 21 characters each); past this many
+ * keys it replaces the whole data map instead, to stay under DynamoDB's 4 KB expression limit.
+ * Only then can a concurrent request's change to another key be lost.
  */
-const MAX_KEYS_PER_UPDATE = 50
+const MAX_KEYS_PER_UPDATE = 150
 
 /**
  * Keeps sessions in a DynamoDB table, one item per session, keyed by the SHA-256 of the
