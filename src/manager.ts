@@ -17,6 +17,7 @@ import {
   type StoredSession,
 } from './session.ts'
 import { nowInSeconds, type Store } from './store.ts'
+import { setOwn } from './values.ts'
 
 export interface SessionOptions {
   /**
@@ -177,12 +178,7 @@ export function createSessionManager<Data extends SessionData>(
     const encoded = Object.fromEntries(Object.entries(base))
     for (const key of keys) {
       if (Object.hasOwn(data, key)) {
-        Object.defineProperty(encoded, key, {
-          value: await sealer.encode(data[key]),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        })
+        setOwn(encoded, key, await sealer.encode(data[key]))
       } else {
         delete encoded[key]
       }

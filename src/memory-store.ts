@@ -1,4 +1,5 @@
 import { nowInSeconds, type SessionRecord, type Store, type UserSession } from './store.ts'
+import { setOwn } from './values.ts'
 
 /**
  * Keeps sessions in this process's memory, with the same conditional semantics as
@@ -24,13 +25,7 @@ export class MemoryStore implements Store {
     if (!stored) return false
     for (const key of changedKeys) {
       if (Object.hasOwn(record.data, key)) {
-        // defineProperty, so a key such as __proto__ stays plain data
-        Object.defineProperty(stored.data, key, {
-          value: structuredClone(record.data[key]),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        })
+        setOwn(stored.data, key, structuredClone(record.data[key]))
       } else {
         delete stored.data[key]
       }

@@ -1,6 +1,7 @@
 import { defaults, seal, unseal } from 'iron-webcrypto'
 import { SessionError } from './errors.ts'
 import type { SessionData } from './session.ts'
+import { setOwn } from './values.ts'
 
 // Session values sealed at rest with iron (AES-256-CBC and HMAC-SHA256 through WebCrypto).
 // Each value is sealed alone, so an update still writes only the keys it changed. A sealed value
@@ -53,12 +54,7 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
             )
           }
         }
-        Object.defineProperty(data, key, {
-          value: plain,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        })
+        setOwn(data, key, plain)
       }
       return { data, staleKeys }
     },

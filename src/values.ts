@@ -53,3 +53,8 @@ function check(value: unknown, path: string, ancestors: Set<object>, depth: numb
 function refuse(reason: string): never {
   throw new SessionValueError(`Cannot store session value: ${reason}.`)
 }
+
+/** Sets an own, plain data property: unlike `target[key] = value`, safe for keys like `__proto__`. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+}
