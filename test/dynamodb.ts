@@ -19,15 +19,19 @@ export function localClient(): DynamoDBClient {
   })
 }
 
-/** Records the name of every command the client sends, e.g. 'GetItemCommand'. */
-export function countCalls(client: DynamoDBClient) {
+export type CallCounter = { calls: string[]; reset(): void; count(name?: string): number }
+
+let counters = 0
+/** Records the name of every command the client sends, e.g. 'GetItemCommand', retries not included. */
+export function countCalls(client: DynamoDBClient): CallCounter {
   const calls: string[] = []
+  counters += 1
   client.middlewareStack.add(
     (next, context) => (args) => {
       calls.push(context.commandName ?? 'unknown')
       return next(args)
     },
-    { step: 'initialize', name: 'countCalls' },
+    { step: 'initialize', name: `countCalls${counters}` },
   )
   return {
     calls,
@@ -40,9 +44,11 @@ export function countCalls(client: DynamoDBClient) {
 }
 
 let tables = 0
+/** A table name no other call returns, in this worker or another one sharing DynamoDB Local. */
 export function uniqueTableName(prefix = 'sessions'): string {
   tables += 1
-  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${tables}`
+  const random = Math.random().toString(36).slice(2, 8)
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${random}-${tables}`
 }
 
 /** A PAY_PER_REQUEST table with string keys, ready to use. */
@@ -65,7 +71,7 @@ export async function createSessionTable(
   return name
 }
 
-/** Every item of a table, raw. */
+/** Every item of a table, as raw AttributeValue maps (@aws-sdk/util-dynamodb is not installed). */
 export async function scanAll(
   client: DynamoDBClient,
   tableName: string,
