@@ -25,8 +25,9 @@ export function session<Data extends SessionData = SessionData>(
     const current = await manager.open(request)
     c.set('session', current)
     await next()
-    // Hono has already turned a thrown error into a response; a failed load gets onError's.
-    const response = manager.recover(current, c.error) ?? (await manager.commit(current, c.res, request))
+    // Hono has already turned a thrown error into a response; commit() swaps in onError's response
+    // when the error was a failed load.
+    const response = await manager.commit(current, c.res, request)
     if (response !== c.res) replaceResponse(c, response)
   }
 }
