@@ -72,6 +72,10 @@ export interface TableLayout {
   createdAttribute: string
   /** Epoch seconds of the session's last write or touch; not configurable. */
   updatedAttribute: string
+  /** The user a session is bound to, for the user index. */
+  userAttribute: string
+  /** The global secondary index on `userAttribute`. */
+  userIndex: string
 }
 
 /**
@@ -83,14 +87,27 @@ export interface TableLayout {
 export function resolveTableLayout(
   options: Pick<
     DynamoDBStoreOptions,
-    'tableName' | 'keyAttribute' | 'keyPrefix' | 'sortKey' | 'dataAttribute' | 'expiresAttribute'
+    | 'tableName'
+    | 'keyAttribute'
+    | 'keyPrefix'
+    | 'sortKey'
+    | 'dataAttribute'
+    | 'expiresAttribute'
+    | 'userAttribute'
+    | 'userIndex'
   >,
   owner = 'DynamoDBStore',
 ): TableLayout {
   if (typeof options?.tableName !== 'string' || options.tableName === '') {
     throw new Error(`${owner} requires the "tableName" option: the name of the sessions table.`)
   }
-  for (const name of ['keyAttribute', 'dataAttribute', 'expiresAttribute'] as const) {
+  for (const name of [
+    'keyAttribute',
+    'dataAttribute',
+    'expiresAttribute',
+    'userAttribute',
+    'userIndex',
+  ] as const) {
     if (options[name] === '') throw new Error(`${owner} option "${name}" must not be empty.`)
   }
   if (options.sortKey && (!options.sortKey.attribute || typeof options.sortKey.value !== 'string')) {
@@ -105,8 +122,11 @@ export function resolveTableLayout(
     expiresAttribute: options.expiresAttribute ?? 'expire_at',
     createdAttribute: CREATED_AT,
     updatedAttribute: UPDATED_AT,
+    userAttribute: options.userAttribute ?? 'user_id',
+    userIndex: options.userIndex ?? 'user_id-index',
   }
 }
+
 /**
  * An update names each changed key in its expression (about 21 characters each); past this many
  * keys it replaces the whole data map instead, to stay under DynamoDB's 4 KB expression limit.
@@ -152,8 +172,8 @@ export class DynamoDBStore implements Store {
     this.#dataAttribute = layout.dataAttribute
     this.#expiresAttribute = layout.expiresAttribute
     this.#timeout = options.timeout ?? 5000
-    this.#userAttribute = options.userAttribute ?? 'user_id'
-    this.#userIndex = options.userIndex ?? 'user_id-index'
+    this.#userAttribute = layout.userAttribute
+    this.#userIndex = layout.userIndex
   }
 
   async load(key: string): Promise<SessionRecord | undefined> {

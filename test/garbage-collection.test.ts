@@ -1,0 +1,379 @@
+// collectGarbage on AWS's DynamoDB Local: 10,000 sessions of mixed ages, several segments,
+// throttling and unprocessed items injected by a client middleware (the data stays in DynamoDB Local).
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandInput,
+  type BatchWriteItemCommandOutput,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ConfigError } from '../src/config-error.ts'
+import { DynamoDBStore } from '../src/dynamodb-store.ts'
+import { collectGarbage, type GarbageCollectionProgress } from '../src/garbage-collection.ts'
+import { nowInSeconds } from '../src/store.ts'
+import { TableError } from '../src/table-error.ts'
+import { createSessionTable, localClient, scanAll, uniqueTableName } from './dynamodb.ts'
+
+const client = localClient()
+afterAll(() => client.destroy())
+
+const HOUR = 3600
+const DAY = 24 * HOUR
+const MAX_AGE = DAY
+const MAX_STALE = 5 * HOUR
+
+/**
+ * Eight kinds of session, relative to now, and whether gc with maxAge 1d and maxStale 5h, or with
+ * no options, deletes each. The ones kept near a limit are 10 minutes inside it.
+ */
+const KINDS = [
+  { name: 'live', created: -HOUR, updated: -60, expires: DAY, withLimits: false, expiredOnly: false },
+  {
+    name: 'expired',
+    created: -2 * HOUR,
+    updated: -2 * HOUR,
+    expires: -60,
+    withLimits: true,
+    expiredOnly: true,
+  },
+  { name: 'too old', created: -2 * DAY, updated: -60, expires: DAY, withLimits: true, expiredOnly: false },
+  {
+    name: 'too idle',
+    created: -10 * HOUR,
+    updated: -6 * HOUR,
+    expires: 8 * DAY,
+    withLimits: true,
+    expiredOnly: false,
+  },
+  {
+    name: 'nearly too old',
+    created: -MAX_AGE + 600,
+    updated: -60,
+    expires: DAY,
+    withLimits: false,
+    expiredOnly: false,
+  },
+  {
+    name: 'nearly too idle',
+    created: -HOUR,
+    updated: -MAX_STALE + 600,
+    expires: DAY,
+    withLimits: false,
+    expiredOnly: false,
+  },
+  {
+    name: 'about to expire',
+    created: -HOUR,
+    updated: -HOUR,
+    expires: 600,
+    withLimits: false,
+    expiredOnly: false,
+  },
+  {
+    name: 'expired, old and idle',
+    created: -9 * DAY,
+    updated: -8 * DAY,
+    expires: -DAY,
+    withLimits: true,
+    expiredOnly: true,
+  },
+] as const
+
+const n = (value: number): AttributeValue => ({ N: String(value) })
+
+interface Seeded {
+  tableName: string
+  /** Keys gc with maxAge and maxStale must delete, and those gc with no options must delete. */
+  garbage: Set<string>
+  expired: Set<string>
+  all: Set<string>
+}
+
+/** A table of `count` sessions, kind by kind in turn, plus items of other kinds that gc must keep. */
+async function seedSessions(count: number, { foreign = 0 } = {}): Promise<Seeded> {
+  const tableName = await createSessionTable(client, uniqueTableName('gc'))
+  const now = nowInSeconds()
+  const seeded: Seeded = { tableName, garbage: new Set(), expired: new Set(), all: new Set() }
+  const items: Record<string, AttributeValue>[] = []
+  for (let index = 0; index < count; index++) {
+    const kind = KINDS[index % KINDS.length] as (typeof KINDS)[number]
+    const key = `s${String(index).padStart(6, '0')}`
+    items.push({
+      session_id: { S: key },
+      data: { M: { user: { S: '"ada"' } } },
+      created_at: n(now + kind.created),
+      updated_at: n(now + kind.updated),
+      expire_at: n(now + kind.expires),
+    })
+    seeded.all.add(key)
+    if (kind.withLimits) seeded.garbage.add(key)
+    if (kind.expiredOnly) seeded.expired.add(key)
+  }
+  // Not sessions (no data map), though long expired by the same attribute names.
+  for (let index = 0; index < foreign; index++) {
+    const key = `other${index}`
+    items.push({ session_id: { S: key }, created_at: n(0), updated_at: n(0), expire_at: n(1) })
+    seeded.all.add(key)
+  }
+  await putAll(client, tableName, items)
+  return seeded
+}
+
+/** BatchWriteItem, 25 items a request, 8 requests at once, unprocessed items sent again. */
+async function putAll(client: DynamoDBClient, tableName: string, items: Record<string, AttributeValue>[]) {
+  const batches: WriteRequest[][] = []
+  for (let index = 0; index < items.length; index += 25) {
+    batches.push(items.slice(index, index + 25).map((Item) => ({ PutRequest: { Item } })))
+  }
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let batch = batches[next++]; batch; batch = batches[next++]) {
+        let pending: WriteRequest[] = batch
+        while (pending.length > 0) {
+          const output = await client.send(
+            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+          )
+          pending = output.UnprocessedItems?.[tableName] ?? []
+        }
+      }
+    }),
+  )
+}
+
+async function remainingKeys(tableName: string): Promise<Set<string>> {
+  return new Set((await scanAll(client, tableName)).map((item) => item.session_id?.S ?? ''))
+}
+
+function without(all: Set<string>, removed: Set<string>): Set<string> {
+  return new Set([...all].filter((key) => !removed.has(key)))
+}
+
+const throttled = (name: string) => Object.assign(new Error(`Injected ${name}.`), { name })
+
+/**
+ * Injects faults ahead of the SDK's own retries (the initialize step), so gc alone sees them:
+ * every `throttleEvery`th BatchWriteItem fails with ProvisionedThroughputExceededException,
+ * every `unprocessedEvery`th one is sent with only half its items and answers the other half
+ * unprocessed (as DynamoDB does under load), and the first `scanThrottles` Scans are throttled.
+ */
+function injectFaults(
+  target: DynamoDBClient,
+  { throttleEvery = 0, unprocessedEvery = 0, scanThrottles = 0 } = {},
+) {
+  const injected = { throttles: 0, unprocessed: 0, unprocessedItems: 0, scans: 0 }
+  let batches = 0
+  const name = `gcFaults${Math.random()}`
+  target.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'ScanCommand' && injected.scans < scanThrottles) {
+        injected.scans += 1
+        throw throttled('ThrottlingException')
+      }
+      if (context.commandName !== 'BatchWriteItemCommand') return next(args)
+      batches += 1
+      if (throttleEvery > 0 && batches % throttleEvery === 0) {
+        injected.throttles += 1
+        throw throttled('ProvisionedThroughputExceededException')
+      }
+      const input = args.input as BatchWriteItemCommandInput
+      const [tableName, requests] = Object.entries(input.RequestItems ?? {})[0] ?? []
+      if (
+        !(
+          unprocessedEvery > 0 &&
+          batches % unprocessedEvery === 0 &&
+          tableName &&
+          requests &&
+          requests.length > 1
+        )
+      ) {
+        return next(args)
+      }
+      const kept = requests.slice(0, Math.ceil(requests.length / 2))
+      const left = requests.slice(kept.length)
+      injected.unprocessed += 1
+      injected.unprocessedItems += left.length
+      const result = await next({ ...args, input: { ...input, RequestItems: { [tableName]: kept } } })
+      const output = result.output as BatchWriteItemCommandOutput
+      output.UnprocessedItems = { [tableName]: left }
+      return result
+    },
+    { step: 'initialize', name },
+  )
+  return { injected, remove: () => target.middlewareStack.remove(name) }
+}
+
+describe('collectGarbage on 10,000 sessions of mixed ages', () => {
+  it('deletes exactly the expired, too old and too idle sessions with one segment', async () => {
+    const seeded = await seedSessions(10_000, { foreign: 40 })
+    const result = await collectGarbage({
+      client,
+      tableName: seeded.tableName,
+      maxAge: MAX_AGE,
+      maxStale: MAX_STALE,
+    })
+
+    expect(await remainingKeys(seeded.tableName)).toEqual(without(seeded.all, seeded.garbage))
+    expect(result).toMatchObject({
+      scanned: 10_040,
+      deleted: seeded.garbage.size,
+      retried: 0,
+      segments: 1,
+      segmentsDone: 1,
+      aborted: false,
+    })
+  }, 60_000)
+
+  it('deletes exactly the same with 4 segments while DynamoDB throttles and leaves items unprocessed', async () => {
+    const seeded = await seedSessions(10_000, { foreign: 40 })
+    const faults = injectFaults(client, { throttleEvery: 7, unprocessedEvery: 5, scanThrottles: 3 })
+    try {
+      const result = await collectGarbage({
+        client,
+        tableName: seeded.tableName,
+        maxAge: MAX_AGE,
+        maxStale: MAX_STALE,
+        segments: 4,
+      })
+      expect(await remainingKeys(seeded.tableName)).toEqual(without(seeded.all, seeded.garbage))
+      const { injected } = faults
+      expect(injected.throttles).toBeGreaterThan(10)
+      expect(injected.unprocessed).toBeGreaterThan(10)
+      expect(injected.scans).toBe(3)
+      // Every fault cost exactly one retry, and only deletes DynamoDB confirmed were counted.
+      expect(result.retried).toBe(injected.throttles + injected.unprocessed + injected.scans)
+      expect(result).toMatchObject({ scanned: 10_040, deleted: seeded.garbage.size, segmentsDone: 4 })
+    } finally {
+      faults.remove()
+    }
+  }, 60_000)
+})
+
+describe('collectGarbage', () => {
+  it('with no maxAge or maxStale deletes only expired sessions, never everything', async () => {
+    const seeded = await seedSessions(400)
+    const result = await collectGarbage({ client, tableName: seeded.tableName })
+    expect(await remainingKeys(seeded.tableName)).toEqual(without(seeded.all, seeded.expired))
+    expect(result.deleted).toBe(seeded.expired.size)
+  })
+
+  it('in a single-table design deletes only items with the key prefix and the sort key value', async () => {
+    const tableName = await createSessionTable(client, uniqueTableName('gc-single'), { sortKey: 'sk' })
+    const layout = { keyPrefix: 'session#', sortKey: { attribute: 'sk', value: 'session' } }
+    const now = nowInSeconds()
+    const old = {
+      data: { M: {} },
+      created_at: n(now - 9 * DAY),
+      updated_at: n(now - 9 * DAY),
+      expire_at: n(now - DAY),
+    }
+    const live = { ...old, expire_at: n(now + DAY), updated_at: n(now - 60), created_at: n(now - 60) }
+    await putAll(client, tableName, [
+      { session_id: { S: 'session#expired' }, sk: { S: 'session' }, ...old },
+      { session_id: { S: 'session#live' }, sk: { S: 'session' }, ...live },
+      { session_id: { S: 'session#expired' }, sk: { S: 'profile' }, ...old }, // another sort key value
+      { session_id: { S: 'user#1' }, sk: { S: 'session' }, ...old }, // another prefix
+      { session_id: { S: 'user#1' }, sk: { S: 'profile' }, ...old },
+    ])
+    const result = await collectGarbage({ client, tableName, ...layout, maxAge: 60, maxStale: 60 })
+    const left = (await scanAll(client, tableName)).map((item) => `${item.session_id?.S}/${item.sk?.S}`)
+    expect(left.sort()).toEqual([
+      'session#expired/profile',
+      'session#live/session',
+      'user#1/profile',
+      'user#1/session',
+    ])
+    expect(result.deleted).toBe(1)
+  })
+
+  it('deletes what a DynamoDBStore wrote once it expired, and nothing live', async () => {
+    const tableName = await createSessionTable(client, uniqueTableName('gc-store'))
+    const store = new DynamoDBStore({ client, tableName, keyPrefix: 'app1:' })
+    const now = nowInSeconds()
+    await store.create({ key: 'live', data: { a: 1 }, createdAt: now, updatedAt: now, expiresAt: now + 60 })
+    await store.create({
+      key: 'gone',
+      data: { a: 1 },
+      createdAt: now - 90,
+      updatedAt: now - 90,
+      expiresAt: now - 1,
+    })
+    const result = await collectGarbage({ client, tableName, keyPrefix: 'app1:' })
+    expect(result.deleted).toBe(1)
+    expect((await scanAll(client, tableName)).map((item) => item.session_id?.S)).toEqual(['app1:live'])
+  })
+
+  it('keeps to the rate limit, and reports progress as it goes', async () => {
+    const seeded = await seedSessions(600)
+    const updates: GarbageCollectionProgress[] = []
+    const result = await collectGarbage({
+      client,
+      tableName: seeded.tableName,
+      rate: 300,
+      segments: 2,
+      onProgress: (progress) => updates.push(progress),
+    })
+    // 300 items at once, then 300 a second: 600 items take at least a second.
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(950)
+    expect(result.deleted).toBe(seeded.expired.size)
+    expect(updates.length).toBeGreaterThan(4)
+    for (const [index, update] of updates.entries()) {
+      expect(update.scanned).toBeGreaterThanOrEqual(updates[index - 1]?.scanned ?? 0)
+      expect(update.deleted).toBeGreaterThanOrEqual(updates[index - 1]?.deleted ?? 0)
+    }
+    expect(updates.at(-1)).toMatchObject({ scanned: 600, deleted: result.deleted, segmentsDone: 2 })
+  })
+
+  it('stops when its signal is aborted and counts only what was deleted', async () => {
+    const seeded = await seedSessions(2000)
+    const controller = new AbortController()
+    const result = await collectGarbage({
+      client,
+      tableName: seeded.tableName,
+      maxAge: MAX_AGE,
+      maxStale: MAX_STALE,
+      rate: 500, // pages of 500: the abort comes after the first
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.deleted > 0) controller.abort()
+      },
+    })
+    expect(result.aborted).toBe(true)
+    expect(result.deleted).toBeGreaterThan(0)
+    expect(result.deleted).toBeLessThan(seeded.garbage.size)
+    const left = await remainingKeys(seeded.tableName)
+    expect(seeded.all.size - left.size).toBe(result.deleted)
+  })
+
+  it('gives up after maxAttempts when DynamoDB keeps throttling, with a clear error', async () => {
+    const seeded = await seedSessions(100)
+    const faults = injectFaults(client, { throttleEvery: 1 })
+    try {
+      const started = Date.now()
+      const failure = collectGarbage({ client, tableName: seeded.tableName, maxAttempts: 4 })
+      await expect(failure).rejects.toThrow(TableError)
+      await expect(failure).rejects.toMatchObject({ code: 'THROTTLED' })
+      await expect(failure).rejects.toThrow(/lower the rate or the number of segments/)
+      expect(faults.injected.throttles).toBe(4)
+      expect(Date.now() - started).toBeLessThan(5000)
+    } finally {
+      faults.remove()
+    }
+  })
+
+  it('says so when the table does not exist', async () => {
+    const failure = collectGarbage({ client, tableName: uniqueTableName('missing') })
+    await expect(failure).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' })
+    await expect(failure).rejects.toThrow(/does not exist .*create-table/)
+  })
+
+  it('refuses bad options before any call', async () => {
+    const tableName = 'never-called'
+    await expect(collectGarbage({ client, tableName, maxAge: 0 })).rejects.toThrow(ConfigError)
+    await expect(collectGarbage({ client, tableName, maxStale: 1.5 })).rejects.toThrow(/maxStale/)
+    await expect(collectGarbage({ client, tableName, segments: 0 })).rejects.toThrow(/segments/)
+    await expect(collectGarbage({ client, tableName, rate: -1 })).rejects.toThrow(/rate/)
+  })
+})
