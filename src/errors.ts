@@ -1,3 +1,5 @@
+import type { TableErrorCode } from './table-error.ts'
+
 /**
  * Every error this library raises shares this base class and a stable `code`,
  * so callers can match on `error.code` instead of on message text.
@@ -18,6 +20,8 @@ export type SessionErrorCode =
   | 'INVALID_SESSION_VALUE'
   | 'SESSION_ID_COLLISION'
   | 'SESSION_UNREADABLE'
+  | 'INVALID_CONFIG'
+  | TableErrorCode
 
 /** The store could not be reached or answered with an error. `cause` holds the original error. */
 export class SessionStoreError extends SessionError {

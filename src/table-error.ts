@@ -1,3 +1,5 @@
+import { SessionError } from './errors.ts'
+
 /**
  * Why a table operation (`createTable`, `deleteTable`, `checkTable`, `collectGarbage`) failed,
  * as a stable code to match on.
@@ -25,13 +27,11 @@ export type TableErrorCode =
  *   if (error instanceof TableError && error.code === 'TABLE_NOT_FOUND') await createTable({ tableName: 'sessions' })
  * }
  */
-export class TableError extends Error {
-  readonly code: TableErrorCode
+export class TableError extends SessionError {
+  declare readonly code: TableErrorCode
 
   constructor(code: TableErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'TableError'
-    this.code = code
+    super(code, message, options)
   }
 }
 
