@@ -72,6 +72,19 @@ const boolean: Parse = (raw) => {
   throw new BadValue('a boolean (true or false)')
 }
 
+/** `compress`: true, false, or the size in bytes from which values are compressed. */
+const booleanOrCount: Parse = (raw) => {
+  try {
+    return boolean(raw)
+  } catch {
+    try {
+      return count(raw)
+    } catch {
+      throw new BadValue('true, false, or a whole number of bytes')
+    }
+  }
+}
+
 const count: Parse = (raw) => {
   const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value
@@ -178,6 +191,7 @@ const OPTIONS = [
   ['rate', positiveNumber],
   ['maxAttempts', count],
   ['encrypt', boolean],
+  ['compress', booleanOrCount],
 ] as const satisfies ReadonlyArray<readonly [OptionPath, Parse]>
 
 // A new option of the store, the middleware, createTable or collectGarbage fails to compile here

@@ -9,8 +9,10 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
+import { gunzip, gzip } from './compression.ts'
 import { SessionStoreError, SessionTooLargeError } from './errors.ts'
 import { nowInSeconds, type SessionRecord, type Store, type UserSession } from './store.ts'
+import { setOwn } from './values.ts'
 
 export interface DynamoDBStoreOptions {
   /** The table's name. Required. */
@@ -36,6 +38,12 @@ export interface DynamoDBStoreOptions {
   dataAttribute?: string
   /** The epoch-seconds expiry attribute; turn DynamoDB TTL on for it. @default 'expire_at' */
   expiresAttribute?: string
+  /**
+   * Store values whose JSON is at least this many bytes gzipped (as binary), when that is
+   * smaller: DynamoDB bills a write by the KB of the whole item. `true` means 1024.
+   * @default false
+   */
+  compress?: boolean | number
   /** The attribute holding the user a session is bound to (`session.setUser()`). @default 'user_id' */
   userAttribute?: string
   /**
@@ -155,6 +163,7 @@ export class DynamoDBStore implements Store {
   readonly #dataAttribute: string
   readonly #expiresAttribute: string
   readonly #timeout: number
+  readonly #compressFrom: number
   readonly #userAttribute: string
   readonly #userIndex: string
 
@@ -172,6 +181,7 @@ export class DynamoDBStore implements Store {
     this.#dataAttribute = layout.dataAttribute
     this.#expiresAttribute = layout.expiresAttribute
     this.#timeout = options.timeout ?? 5000
+    this.#compressFrom = compressionThreshold(options.compress)
     this.#userAttribute = layout.userAttribute
     this.#userIndex = layout.userIndex
   }
@@ -191,7 +201,7 @@ export class DynamoDBStore implements Store {
   }
 
   async create(record: SessionRecord): Promise<boolean> {
-    const item = this.#toItem(record)
+    const item = await this.#toItem(record)
     return this.#written('PutItem', (client, options) =>
       client.send(
         new PutItemCommand({
@@ -206,7 +216,7 @@ export class DynamoDBStore implements Store {
   }
 
   async update(record: SessionRecord, changedKeys: readonly string[], userChanged = false): Promise<boolean> {
-    const item = this.#toItem(record)
+    const item = await this.#toItem(record)
     const names: Record<string, string> = {
       '#key': this.#keyAttribute,
       '#updated': UPDATED_AT,
@@ -336,14 +346,15 @@ export class DynamoDBStore implements Store {
   }
 
   /** Builds the whole item, refusing one over DynamoDB's limit before any call is made. */
-  #toItem(record: SessionRecord): Record<string, AttributeValue> {
+  async #toItem(record: SessionRecord): Promise<Record<string, AttributeValue>> {
+    const values = await Promise.all(
+      Object.entries(record.data).map(
+        async ([key, value]) => [toMapKey(key), await this.#toValue(value)] as const,
+      ),
+    )
     const item: Record<string, AttributeValue> = {
       ...this.#key(record.key),
-      [this.#dataAttribute]: {
-        M: Object.fromEntries(
-          Object.entries(record.data).map(([key, value]) => [toMapKey(key), { S: JSON.stringify(value) }]),
-        ),
-      },
+      [this.#dataAttribute]: { M: Object.fromEntries(values) },
       [CREATED_AT]: number(record.createdAt),
       [UPDATED_AT]: number(record.updatedAt),
       [this.#expiresAttribute]: number(record.expiresAt),
@@ -355,25 +366,35 @@ export class DynamoDBStore implements Store {
   }
 
   /** TTL deletes expired items hours or days late, so expiry is checked on every read. */
-  #live(key: string, item: Record<string, AttributeValue> | undefined): SessionRecord | undefined {
-    const record = item && this.#fromItem(key, item)
+  /** A value as JSON text, or gzipped JSON when large enough and smaller for it. */
+  async #toValue(value: unknown): Promise<AttributeValue> {
+    const json = JSON.stringify(value)
+    if (json.length >= this.#compressFrom) {
+      const compressed = await gzip(json)
+      if (compressed.length < encoder.encode(json).length) return { B: compressed }
+    }
+    return { S: json }
+  }
+
+  async #live(
+    key: string,
+    item: Record<string, AttributeValue> | undefined,
+  ): Promise<SessionRecord | undefined> {
+    const record = item && (await this.#fromItem(key, item))
     return record && record.expiresAt > nowInSeconds() ? record : undefined
   }
 
-  #fromItem(key: string, item: Record<string, AttributeValue>): SessionRecord | undefined {
+  async #fromItem(key: string, item: Record<string, AttributeValue>): Promise<SessionRecord | undefined> {
     const map = item[this.#dataAttribute]?.M
     const expiresAt = Number(item[this.#expiresAttribute]?.N)
     if (map === undefined || !Number.isFinite(expiresAt)) return undefined
     const data: Record<string, unknown> = {}
     try {
       for (const [name, value] of Object.entries(map)) {
-        if (value.S === undefined) return undefined
-        Object.defineProperty(data, fromMapKey(name), {
-          value: JSON.parse(value.S),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        })
+        // Values written compressed stay readable when compression is turned off, and the other way round.
+        const json = value.S ?? (value.B && (await gunzip(value.B)))
+        if (json === undefined) return undefined
+        setOwn(data, fromMapKey(name), JSON.parse(json))
       }
     } catch {
       return undefined // an item this library did not write reads as no session
@@ -415,6 +436,15 @@ export class DynamoDBStore implements Store {
       throw new SessionStoreError(`${operation} on table "${this.#tableName}"`, error)
     }
   }
+}
+
+function compressionThreshold(compress: DynamoDBStoreOptions['compress']): number {
+  if (compress === undefined || compress === false) return Number.POSITIVE_INFINITY
+  if (compress === true) return 1024
+  if (!Number.isInteger(compress) || compress < 1) {
+    throw new Error('DynamoDBStore option "compress" must be true, false, or a whole number of bytes.')
+  }
+  return compress
 }
 
 /**
@@ -465,6 +495,7 @@ export function itemSize(item: Record<string, AttributeValue>): number {
 function valueSize(value: AttributeValue): number {
   if (value.S !== undefined) return encoder.encode(value.S).length
   if (value.N !== undefined) return Math.ceil(value.N.replace(/^[-0.]+|\.|0+$/g, '').length / 2) + 1
+  if (value.B !== undefined) return value.B.length
   if (value.M !== undefined) return 3 + itemSize(value.M) + Object.keys(value.M).length
   return 1
 }
