@@ -72,6 +72,10 @@ describe('the Hono adapter, over HTTP', () => {
       throw new Error('handler failed after changing the session')
     })
     app.get('/same', (c) => c.json({ same: c.get('session') === getSession(c.req.raw) }))
+    app.get('/proxy', async (c) => {
+      await c.get('session').set('count', 1)
+      return fetch(c.req.query('upstream') ?? '') // immutable headers: the adapter must copy it
+    })
     base = await start(app)
   })
 
@@ -116,6 +120,22 @@ describe('the Hono adapter, over HTTP', () => {
     expect(lines.some((line) => line.startsWith('theme=dark;'))).toBe(true)
     expect(set?.value).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/)
     expect((await client.fetch('/read')).body).toBe('0') // the session exists, with theme only
+  })
+
+  it("keeps an upstream fetch() response's cookie alongside the session cookie", async () => {
+    const upstream = new Hono<SessionEnv<Data>>()
+    upstream.get('/', () => new Response('from upstream', { headers: { 'set-cookie': 'up=1; Path=/' } }))
+    const upstreamBase = await start(upstream)
+    const client = browser(base)
+    const {
+      body,
+      response,
+      setCookie: set,
+    } = await client.fetch(`/proxy?upstream=${encodeURIComponent(upstreamBase)}`)
+    expect(body).toBe('from upstream')
+    expect(response.headers.getSetCookie()).toContain('up=1; Path=/')
+    expect(set).toBeDefined()
+    expect((await client.fetch('/read')).body).toBe('1')
   })
 
   it('saves nothing and sends no session cookie when the handler throws (500)', async () => {
