@@ -103,6 +103,7 @@ describe('concurrent requests of one session, on two instances', () => {
       `stress: ${requests} writes of ${SESSIONS} sessions on 2 instances in ${Date.now() - started} ms, ` +
         `${updates} UpdateItem calls (per-key updates need no retries)`,
     )
+    expect(updates).toBe(requests)
   })
 
   it('lets no request in flight bring back a session logged out meanwhile', async () => {
