@@ -5,9 +5,11 @@ import {
   hashSessionId,
   importSigningKeys,
   signSessionId,
+  type VerifiedSessionId,
   verifySignedSessionId,
 } from './crypto.ts'
 import { SessionError, SessionStoreError } from './errors.ts'
+import { RecentMap } from './recent.ts'
 import { createSealer } from './sealing.ts'
 import {
   createSessionState,
@@ -70,6 +72,8 @@ export const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
 export const MIN_SECRET_LENGTH = 32
 /** How many fresh ids a create tries before giving up; a collision of 256-bit ids is not expected. */
 const MAX_CREATE_ATTEMPTS = 3
+/** How many recent cookies' checks and store keys each middleware remembers. */
+const RECENT_COOKIES = 1000
 
 /** What the response needs after the session is saved: a new cookie, an expired one, or none. */
 type CookieChange = 'set' | 'expire' | undefined
@@ -126,6 +130,29 @@ export function createSessionManager<Data extends SessionData>(
   const keys = importSigningKeys(secrets)
   const sealer = createSealer(secrets, options.encrypt ?? false)
   const states = new WeakMap<Session<Data>, SessionState>()
+  // A returning visitor sends the same cookie again and again: its check (HMAC) and its store
+  // key (SHA-256) are remembered, so a repeat request makes no WebCrypto call. `false` remembers
+  // a cookie that did not verify.
+  const verifiedCookies = new RecentMap<string, VerifiedSessionId | false>(RECENT_COOKIES)
+  const storeKeys = new RecentMap<string, string>(RECENT_COOKIES)
+
+  const verify = async (value: string): Promise<VerifiedSessionId | undefined> => {
+    let verified = verifiedCookies.get(value)
+    if (verified === undefined) {
+      verified = (await verifySignedSessionId(value, await keys)) ?? false
+      verifiedCookies.set(value, verified)
+    }
+    return verified || undefined
+  }
+
+  const storeKey = async (id: string): Promise<string> => {
+    let key = storeKeys.get(id)
+    if (key === undefined) {
+      key = await hashSessionId(id)
+      storeKeys.set(id, key)
+    }
+    return key
+  }
 
   const expiresAt = (createdAt: number, updatedAt: number) =>
     Math.min(updatedAt + maxStale, maxAge === undefined ? Number.POSITIVE_INFINITY : createdAt + maxAge)
@@ -163,7 +190,7 @@ export function createSessionManager<Data extends SessionData>(
     }
 
   const read = async (id: string): Promise<StoredSession | undefined> => {
-    const key = await hashSessionId(id)
+    const key = await storeKey(id)
     const record = await call('load', () => store.load(key))
     // Expiry is recomputed with today's options, so shortening maxStale or maxAge takes effect at once.
     const live =
@@ -193,7 +220,8 @@ export function createSessionManager<Data extends SessionData>(
     now: number,
   ): Promise<void> => {
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
-      const key = await hashSessionId(state.id)
+      state.id ??= createSessionId()
+      const key = await storeKey(state.id)
       const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now), userId }
       if (await call('create', () => store.create(record))) return
       state.id = createSessionId()
@@ -212,7 +240,7 @@ export function createSessionManager<Data extends SessionData>(
   const save = async (state: SessionState): Promise<CookieChange> => {
     const change = await saveCurrent(state)
     for (const id of state.obsoleteIds) {
-      const key = await hashSessionId(id)
+      const key = await storeKey(id)
       await call('delete', () => store.delete(key))
     }
     return change
@@ -265,7 +293,7 @@ export function createSessionManager<Data extends SessionData>(
   return {
     async open(request) {
       const value = cookie.read(request)
-      const verified = value === undefined ? undefined : await verifySignedSessionId(value, await keys)
+      const verified = value === undefined ? undefined : await verify(value)
       const state: SessionState = createSessionState(
         { verified, present: value !== undefined },
         readFor(request, () => state),
@@ -293,7 +321,7 @@ export function createSessionManager<Data extends SessionData>(
       if (!change) return response
       const header =
         change === 'set'
-          ? cookie.serialize(await signSessionId(state.id, (await keys)[0] as CryptoKey))
+          ? cookie.serialize(await signSessionId(state.id as string, (await keys)[0] as CryptoKey))
           : cookie.expire()
       return appendSetCookie(response, header)
     },

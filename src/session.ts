@@ -30,7 +30,8 @@ export interface LoadedSession {
  * decide once, after the handler, what to write.
  */
 export interface SessionState {
-  id: string
+  /** Made when first needed: a request that never stores its session never pays for an id. */
+  id: string | undefined
   /** The id whose item may be in the store: the verified cookie's, until destroy or regenerate. */
   storedId: string | undefined
   loaded: LoadedSession | undefined
@@ -58,7 +59,7 @@ export function createSessionState(
 ): SessionState {
   const { verified } = cookie
   return {
-    id: verified?.id ?? createSessionId(),
+    id: verified?.id,
     storedId: verified?.id,
     loaded: undefined,
     loading: undefined,
@@ -97,6 +98,7 @@ export class Session<Data extends SessionData = SessionData> {
    * adopted: once loaded, such a session has a new id.
    */
   get id(): string {
+    this.#state.id ??= createSessionId()
     return this.#state.id
   }
 
@@ -197,7 +199,7 @@ export class Session<Data extends SessionData = SessionData> {
     const state = this.#state
     if (state.storedId !== undefined) state.obsoleteIds.push(state.storedId)
     state.storedId = undefined
-    state.id = createSessionId()
+    state.id = undefined
   }
 
   #load(): Promise<LoadedSession> {
@@ -216,7 +218,7 @@ async function readSession(state: SessionState): Promise<LoadedSession> {
   if (!stored && state.storedId !== undefined) {
     // An unknown id is never adopted: the client may have chosen it.
     state.storedId = undefined
-    state.id = createSessionId()
+    state.id = undefined
   }
   // A copy, so that values the handler mutates in place still differ from the record at commit.
   return {

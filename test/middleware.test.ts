@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { hashSessionId, importSigningKeys, signSessionId } from '../src/crypto.ts'
 import {
   DynamoDBStore,
@@ -160,6 +160,39 @@ describe('lazy loading', () => {
       return new Response('ok')
     }, cookie?.value)
     expect(env.counter.calls).toEqual(['GetItemCommand'])
+  })
+})
+
+describe('the hot path', () => {
+  it('checks a returning cookie and hashes its id once, then remembers both', async () => {
+    const sessions = app(new MemoryStore())
+    const { cookie } = await sessions.send(count)
+    const verify = vi.spyOn(crypto.subtle, 'verify')
+    const digest = vi.spyOn(crypto.subtle, 'digest')
+    try {
+      await sessions.send(readCount, cookie?.value)
+      const [verifies, digests] = [verify.mock.calls.length, digest.mock.calls.length]
+      expect(verifies).toBeLessThanOrEqual(1)
+      for (let request = 0; request < 5; request++) await sessions.send(readCount, cookie?.value)
+      expect(verify.mock.calls.length).toBe(verifies)
+      expect(digest.mock.calls.length).toBe(digests)
+      // A changed cookie is checked afresh, and refused.
+      expect((await sessions.send(readCount, `${cookie?.value.slice(0, -2)}xA`)).body).toBe('0')
+      expect(verify.mock.calls.length).toBeGreaterThan(verifies)
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
+
+  it('makes no session id for a request that never stores a session', async () => {
+    const random = vi.spyOn(crypto, 'getRandomValues')
+    try {
+      await app(new MemoryStore()).send(untouched)
+      await app(new MemoryStore()).send(readCount)
+      expect(random).not.toHaveBeenCalled()
+    } finally {
+      vi.restoreAllMocks()
+    }
   })
 })
 
