@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -141,6 +142,9 @@ export function resolveTableLayout(
  * Only then can a concurrent request's change to another key be lost.
  */
 const MAX_KEYS_PER_UPDATE = 150
+/** BatchGetItem takes at most 100 keys; unprocessed ones are asked again a few times. */
+const BATCH_GET_LIMIT = 100
+const BATCH_GET_ATTEMPTS = 5
 
 /**
  * Keeps sessions in a DynamoDB table, one item per session, keyed by the SHA-256 of the
@@ -301,9 +305,13 @@ export class DynamoDBStore implements Store {
     )
   }
 
+  /**
+   * The user index holds only keys, so that a session's writes never write the index too; the
+   * times are read from the table itself, strongly consistent, which also drops index entries of
+   * sessions already deleted.
+   */
   async findByUser(userId: string): Promise<UserSession[]> {
-    const sessions: UserSession[] = []
-    const now = nowInSeconds()
+    const keys: string[] = []
     let start: Record<string, AttributeValue> | undefined
     do {
       const exclusiveStartKey = start
@@ -325,18 +333,66 @@ export class DynamoDBStore implements Store {
         // In a shared table, only this store's items: its prefix and its sort key value.
         if (key === undefined || !key.startsWith(this.#keyPrefix)) continue
         if (this.#sortKey && item[this.#sortKey.attribute]?.S !== this.#sortKey.value) continue
+        keys.push(key.slice(this.#keyPrefix.length))
+      }
+      start = page.LastEvaluatedKey
+    } while (start)
+    const sessions: UserSession[] = []
+    for (let first = 0; first < keys.length; first += BATCH_GET_LIMIT) {
+      sessions.push(...(await this.#times(keys.slice(first, first + BATCH_GET_LIMIT), userId)))
+    }
+    return sessions
+  }
+
+  /** The times of up to 100 live sessions still bound to `userId`, by BatchGetItem. */
+  async #times(keys: string[], userId: string): Promise<UserSession[]> {
+    const found: UserSession[] = []
+    const now = nowInSeconds()
+    let pending: Record<string, AttributeValue>[] = keys.map((key) => this.#key(key))
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > BATCH_GET_ATTEMPTS) {
+        throw new SessionStoreError(
+          `BatchGetItem on table "${this.#tableName}"`,
+          new Error('keys left unprocessed'),
+        )
+      }
+      const request = pending
+      const answer = await this.#send('BatchGetItem', (client, options) =>
+        client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.#tableName]: {
+                Keys: request,
+                ConsistentRead: true,
+                ProjectionExpression: '#key, #created, #updated, #expires, #user',
+                ExpressionAttributeNames: {
+                  '#key': this.#keyAttribute,
+                  '#created': CREATED_AT,
+                  '#updated': UPDATED_AT,
+                  '#expires': this.#expiresAttribute,
+                  '#user': this.#userAttribute,
+                },
+              },
+            },
+          }),
+          options,
+        ),
+      )
+      for (const item of answer.Responses?.[this.#tableName] ?? []) {
         const expiresAt = Number(item[this.#expiresAttribute]?.N)
-        if (!(expiresAt > now)) continue
-        sessions.push({
-          key: key.slice(this.#keyPrefix.length),
+        if (!(expiresAt > now) || item[this.#userAttribute]?.S !== userId) continue
+        found.push({
+          key: (item[this.#keyAttribute]?.S ?? '').slice(this.#keyPrefix.length),
           createdAt: Number(item[CREATED_AT]?.N ?? 0),
           updatedAt: Number(item[UPDATED_AT]?.N ?? 0),
           expiresAt,
         })
       }
-      start = page.LastEvaluatedKey
-    } while (start)
-    return sessions
+      pending = answer.UnprocessedKeys?.[this.#tableName]?.Keys ?? []
+      if (pending.length > 0)
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt))
+    }
+    return found
   }
 
   #key(key: string): Record<string, AttributeValue> {

@@ -163,22 +163,7 @@ export function userIndexProblems(
       `Its index "${layout.userIndex}" is keyed by "${hash}" (${hash && attributeType(table, hash)}), not by "${layout.userAttribute}" (S): ${fix}.`,
     ]
   }
-  const projection = index.Projection
-  const included = new Set(projection?.NonKeyAttributes ?? [])
-  const needed = userIndexAttributes(layout)
-  const missing =
-    projection?.ProjectionType === 'ALL' ? [] : needed.filter((attribute) => !included.has(attribute))
-  if (missing.length > 0) {
-    return [
-      `Its index "${layout.userIndex}" does not project ${missing.join(', ')}, so listUserSessions() finds no session: ${fix}.`,
-    ]
-  }
   return []
-}
-
-/** Besides the keys, what `findByUser` reads from the user index. */
-export function userIndexAttributes(layout: TableLayout): string[] {
-  return [layout.createdAttribute, layout.updatedAttribute, layout.expiresAttribute]
 }
 
 export function userIndexOf(

@@ -24,7 +24,6 @@ import {
   send,
   type TableReport,
   ttlProblems,
-  userIndexAttributes,
   userIndexOf,
   userIndexProblems,
 } from './table-report.ts'
@@ -164,7 +163,9 @@ function userIndex(layout: TableLayout, throughput: ProvisionedThroughput | unde
   return {
     IndexName: layout.userIndex,
     KeySchema: [{ AttributeName: layout.userAttribute, KeyType: 'HASH' }],
-    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: userIndexAttributes(layout) },
+    // Keys only: a session's writes then never write the index as well (it would double their
+    // cost); findByUser reads the times from the table.
+    Projection: { ProjectionType: 'KEYS_ONLY' },
     ...(throughput ? { ProvisionedThroughput: throughput } : {}),
   }
 }
