@@ -1,7 +1,9 @@
-// The same session middleware on Cloudflare Workers: no Node APIs, credentials from env bindings.
-import { DynamoDBStore, getSession, sessionMiddleware } from '../../src/index.ts'
+// The demo on Cloudflare Workers (`npx wrangler dev`, see wrangler.toml): the portable app of
+// app.ts, with no Node APIs and no nodejs_compat; credentials from env bindings (secrets).
+import { DynamoDBStore } from '../../src/index.ts'
+import { createApp } from './app.ts'
 
-interface Env {
+export interface Env {
   AWS_REGION: string
   AWS_ACCESS_KEY_ID: string
   AWS_SECRET_ACCESS_KEY: string
@@ -9,15 +11,17 @@ interface Env {
   DYNAMODB_ENDPOINT?: string
   SESSION_TABLE: string
   SESSION_SECRET: string
+  /** "false" only for local plain-HTTP development: browsers drop Secure cookies there. */
+  COOKIE_SECURE?: string
 }
 
-type Middleware = ReturnType<typeof sessionMiddleware>
-let withSession: Middleware | undefined
+let app: ((request: Request) => Promise<Response>) | undefined
 
 /** Built once per isolate, on the first request, because env arrives with the request. */
-function middleware(env: Env): Middleware {
-  withSession ??= sessionMiddleware({
+function appFor(env: Env): (request: Request) => Promise<Response> {
+  app ??= createApp({
     secretKey: env.SESSION_SECRET,
+    secure: env.COOKIE_SECURE !== 'false',
     store: new DynamoDBStore({
       tableName: env.SESSION_TABLE,
       region: env.AWS_REGION,
@@ -25,16 +29,11 @@ function middleware(env: Env): Middleware {
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
     }),
   })
-  return withSession
+  return app
 }
 
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
-    return middleware(env)(request, async (request) => {
-      const session = getSession<{ count: number }>(request)
-      const count = ((await session.get('count')) ?? 0) + 1
-      await session.set('count', count)
-      return new Response(`Visits: ${count}\n`)
-    })
+    return appFor(env)(request)
   },
 }
