@@ -65,6 +65,8 @@ export const MAX_ITEM_BYTES = 400 * 1024
 
 const CREATED_AT = 'created_at'
 const UPDATED_AT = 'updated_at'
+/** How many updates an item has had (absent means 0); see `SessionRecord.version`. */
+const VERSION = 'version'
 
 /**
  * Where a session item keeps what, with the defaults applied. `DynamoDBStore`, `createTable` and
@@ -138,10 +140,11 @@ export function resolveTableLayout(
 
 /**
  * An update names each changed key in its expression (about 21 characters each); past this many
- * keys it replaces the whole data map instead, to stay under DynamoDB's 4 KB expression limit.
- * Only then can a concurrent request's change to another key be lost.
+ * keys it writes the whole data map instead, to stay under DynamoDB's 4 KB expression limit.
  */
 const MAX_KEYS_PER_UPDATE = 150
+/** How often a whole-map write is tried again on top of a concurrent change before it fails. */
+const MAX_REPLACE_ATTEMPTS = 3
 /** BatchGetItem takes at most 100 keys; unprocessed ones are asked again a few times. */
 const BATCH_GET_LIMIT = 100
 const BATCH_GET_ATTEMPTS = 5
@@ -150,7 +153,8 @@ const BATCH_GET_ATTEMPTS = 5
  * Keeps sessions in a DynamoDB table, one item per session, keyed by the SHA-256 of the
  * session id. The data is a map with one JSON string per key, and an update sets only the keys
  * that changed, so concurrent requests of one session changing different keys all keep their
- * change, with no read before the write and no retry. Every write is conditional: create never
+ * change, with no read before the write and no retry (past 150 changed keys, a compare-and-swap
+ * of the whole map, re-applied on a conflict). Every write is conditional: create never
  * overwrites, update and touch need the item to exist and be live, so nothing resurrects a
  * destroyed session.
  *
@@ -191,12 +195,16 @@ export class DynamoDBStore implements Store {
   }
 
   async load(key: string): Promise<SessionRecord | undefined> {
+    return this.#load(key, this.#consistentRead)
+  }
+
+  async #load(key: string, consistentRead: boolean): Promise<SessionRecord | undefined> {
     const { Item: item } = await this.#send('GetItem', (client, options) =>
       client.send(
         new GetItemCommand({
           TableName: this.#tableName,
           Key: this.#key(key),
-          ConsistentRead: this.#consistentRead,
+          ConsistentRead: consistentRead,
         }),
         options,
       ),
@@ -220,25 +228,54 @@ export class DynamoDBStore implements Store {
   }
 
   async update(record: SessionRecord, changedKeys: readonly string[], userChanged = false): Promise<boolean> {
+    if (changedKeys.length <= MAX_KEYS_PER_UPDATE) return this.#update(record, changedKeys, userChanged)
+    // Too many keys to name one by one: the whole map is written, on condition that no update came
+    // since `base` was read (compare-and-swap on the version). When one did, this request's
+    // changes are applied again on top of what is stored now, so neither request loses its change.
+    let base: SessionRecord = record
+    for (let attempt = 1; attempt <= MAX_REPLACE_ATTEMPTS; attempt++) {
+      const replaced = {
+        ...record,
+        version: base.version ?? 0,
+        data: withChanges(base.data, record.data, changedKeys),
+      }
+      if (await this.#update(replaced, 'all', userChanged)) return true
+      const current = await this.#load(record.key, true)
+      if (!current) return false // destroyed meanwhile: it stays destroyed
+      base = current
+    }
+    throw new SessionStoreError(
+      `UpdateItem on table "${this.#tableName}"`,
+      new Error(`other requests changed the session ${MAX_REPLACE_ATTEMPTS} times while this one wrote it`),
+    )
+  }
+
+  /** One conditional UpdateItem: the keys named, or with `'all'` the whole data map at `record.version`. */
+  async #update(record: SessionRecord, changedKeys: readonly string[] | 'all', userChanged: boolean) {
     const item = await this.#toItem(record)
     const names: Record<string, string> = {
       '#key': this.#keyAttribute,
       '#updated': UPDATED_AT,
       '#expires': this.#expiresAttribute,
+      '#version': VERSION,
     }
-    // DynamoDB refuses names the expression does not use, so #data only comes with a data change.
-    if (changedKeys.length > 0) names['#data'] = this.#dataAttribute
     const values: Record<string, AttributeValue> = {
       ':updated': number(record.updatedAt),
       ':expires': number(record.expiresAt),
       ':now': number(nowInSeconds()),
+      ':one': number(1),
     }
     const set = ['#updated = :updated', '#expires = :expires']
     const remove: string[] = []
-    if (changedKeys.length > MAX_KEYS_PER_UPDATE) {
+    let condition = 'attribute_exists(#key) AND #expires > :now'
+    // DynamoDB refuses names the expression does not use, so #data only comes with a data change.
+    if (changedKeys === 'all') {
+      names['#data'] = this.#dataAttribute
       set.push('#data = :data')
       values[':data'] = item[this.#dataAttribute] as AttributeValue
-    } else {
+      condition += ` AND ${versionCondition(record.version ?? 0, values)}`
+    } else if (changedKeys.length > 0) {
+      names['#data'] = this.#dataAttribute
       const data = item[this.#dataAttribute]?.M ?? {}
       changedKeys.forEach((key, index) => {
         names[`#k${index}`] = toMapKey(key)
@@ -250,7 +287,6 @@ export class DynamoDBStore implements Store {
           remove.push(`#data.#k${index}`)
         }
       })
-      if (changedKeys.length === 0) delete names['#data'] // DynamoDB refuses unused names
     }
     if (userChanged) {
       names['#user'] = this.#userAttribute
@@ -260,13 +296,14 @@ export class DynamoDBStore implements Store {
         values[':user'] = { S: record.userId }
       }
     }
+    const expression = `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''} ADD #version :one`
     return this.#written('UpdateItem', (client, options) =>
       client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: this.#key(record.key),
-          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_exists(#key) AND #expires > :now',
+          UpdateExpression: expression,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -299,9 +336,31 @@ export class DynamoDBStore implements Store {
     )
   }
 
-  async delete(key: string): Promise<void> {
-    await this.#send('DeleteItem', (client, options) =>
-      client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: this.#key(key) }), options),
+  async delete(key: string, onlyIf?: { version?: number }): Promise<boolean> {
+    if (!onlyIf) {
+      await this.#send('DeleteItem', (client, options) =>
+        client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: this.#key(key) }), options),
+      )
+      return true
+    }
+    const names: Record<string, string> = { '#key': this.#keyAttribute, '#expires': this.#expiresAttribute }
+    const values: Record<string, AttributeValue> = { ':now': number(nowInSeconds()) }
+    let condition = 'attribute_exists(#key) AND #expires > :now'
+    if (onlyIf.version !== undefined) {
+      names['#version'] = VERSION
+      condition += ` AND ${versionCondition(onlyIf.version, values)}`
+    }
+    return this.#written('DeleteItem', (client, options) =>
+      client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key(key),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+        options,
+      ),
     )
   }
 
@@ -421,7 +480,6 @@ export class DynamoDBStore implements Store {
     return item
   }
 
-  /** TTL deletes expired items hours or days late, so expiry is checked on every read. */
   /** A value as JSON text, or gzipped JSON when large enough and smaller for it. */
   async #toValue(value: unknown): Promise<AttributeValue> {
     const json = JSON.stringify(value)
@@ -432,6 +490,7 @@ export class DynamoDBStore implements Store {
     return { S: json }
   }
 
+  /** TTL deletes expired items hours or days late, so expiry is checked on every read. */
   async #live(
     key: string,
     item: Record<string, AttributeValue> | undefined,
@@ -462,6 +521,7 @@ export class DynamoDBStore implements Store {
       updatedAt: Number(item[UPDATED_AT]?.N ?? 0),
       expiresAt,
       userId: item[this.#userAttribute]?.S,
+      ...(item[VERSION] ? { version: Number(item[VERSION].N) } : {}),
     }
   }
 
@@ -529,6 +589,28 @@ export function clientConfig({
   if (endpoint !== undefined) config.endpoint = endpoint
   if (credentials !== undefined) config.credentials = credentials
   return config
+}
+
+/** The condition that an item is still at `version` (a new item has no version attribute yet). */
+function versionCondition(version: number, values: Record<string, AttributeValue>): string {
+  if (version === 0) return 'attribute_not_exists(#version)'
+  values[':version'] = number(version)
+  return '#version = :version'
+}
+
+/** `base` with the values of `changedKeys` taken from `changes` (or removed, where it lacks them). */
+function withChanges(
+  base: Record<string, unknown>,
+  changes: Record<string, unknown>,
+  changedKeys: readonly string[],
+): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(base)) setOwn(data, key, value)
+  for (const key of changedKeys) {
+    if (Object.hasOwn(changes, key)) setOwn(data, key, changes[key])
+    else delete data[key]
+  }
+  return data
 }
 
 function number(value: number): AttributeValue {

@@ -213,17 +213,18 @@ export function createSessionManager<Data extends SessionData>(
     return encoded
   }
 
+  /** Writes a new session under `state.id`, or a fresh id when that one is taken; returns its store key. */
   const create = async (
     state: SessionState,
     data: SessionData,
     userId: string | undefined,
     now: number,
-  ): Promise<void> => {
+  ): Promise<string> => {
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       state.id ??= createSessionId()
       const key = await storeKey(state.id)
       const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now), userId }
-      if (await call('create', () => store.create(record))) return
+      if (await call('create', () => store.create(record))) return key
       state.id = createSessionId()
     }
     throw new SessionError(
@@ -234,8 +235,7 @@ export function createSessionManager<Data extends SessionData>(
 
   /**
    * Decides once, after the handler, what to write; returns what the cookie needs. The current
-   * session is written before the items that destroy() and regenerate() left behind are deleted,
-   * so a failed write never loses the session that regenerate() moved.
+   * session is written before the items that destroy() left behind are deleted.
    */
   const save = async (state: SessionState): Promise<CookieChange> => {
     const change = await saveCurrent(state)
@@ -253,26 +253,21 @@ export function createSessionManager<Data extends SessionData>(
     const data = Object.fromEntries(loaded.values)
     const { stored, userId } = loaded
     const empty = loaded.values.size === 0 && userId === undefined
-    if (!stored) {
-      if (empty) return state.destroyed || state.hadBadCookie ? 'expire' : undefined
-      changedKeys({}, data) // proves every value storable
-      await create(state, await encode(data, Object.keys(data)), userId, now)
-      return 'set'
-    }
+    if (!stored) return saveNew(state, data, userId, now, empty)
     const { record } = stored
     const changed = changedKeys(record.data, data)
     const userChanged = userId !== record.userId
     const touchDue = now - record.updatedAt >= touchAfter
     if (changed.length === 0 && !userChanged && !(touchDue && stored.staleKeys.length > 0)) {
-      const touched =
-        touchDue &&
-        (await call('touch', () =>
-          store.touch({ key: record.key, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }),
-        ))
-      return (touched && cookie.persistent) || state.signedWithOlderKey ? 'set' : undefined
+      if (!touchDue) return state.signedWithOlderKey ? 'set' : undefined
+      const touch = { key: record.key, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }
+      // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
+      if (!(await call('touch', () => store.touch(touch)))) return undefined
+      return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
     }
-    if (empty) {
-      await call('delete', () => store.delete(record.key))
+    // Left empty: deleted, unless another request wrote to it since it was read; then only this
+    // request's removals are written below, and that request's change stays.
+    if (empty && (await call('delete', () => store.delete(record.key, { version: record.version ?? 0 })))) {
       return 'expire'
     }
     // Stale keys (the other form, or an older secret's seal) are rewritten along with the changes,
@@ -285,9 +280,31 @@ export function createSessionManager<Data extends SessionData>(
       expiresAt: expiresAt(record.createdAt, now),
       userId,
     }
-    // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
     if (!(await call('update', () => store.update(next, keys, userChanged)))) return undefined
     return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
+  }
+
+  /** A session not stored yet: new, or moved to a new id by regenerate(). */
+  const saveNew = async (
+    state: SessionState,
+    data: SessionData,
+    userId: string | undefined,
+    now: number,
+    empty: boolean,
+  ): Promise<CookieChange> => {
+    const movedFrom = state.movedFrom === undefined ? undefined : await storeKey(state.movedFrom)
+    if (empty) {
+      if (movedFrom !== undefined) await call('delete', () => store.delete(movedFrom))
+      return state.destroyed || state.hadBadCookie || movedFrom !== undefined ? 'expire' : undefined
+    }
+    changedKeys({}, data) // proves every value storable
+    const key = await create(state, await encode(data, Object.keys(data)), userId, now)
+    // regenerate(): the new item is written first, so a failure never loses the session, and the
+    // old one is deleted only while it is live. When another request ended it meanwhile (a
+    // logout), the session stays ended: the new item goes too, and the cookie is left to that request.
+    if (movedFrom === undefined || (await call('delete', () => store.delete(movedFrom, {})))) return 'set'
+    await call('delete', () => store.delete(key))
+    return undefined
   }
 
   return {

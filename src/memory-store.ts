@@ -16,7 +16,8 @@ export class MemoryStore implements Store {
 
   async create(record: SessionRecord): Promise<boolean> {
     if (this.#records.has(record.key)) return false
-    this.#records.set(record.key, structuredClone(record))
+    const { version: _, ...created } = structuredClone(record)
+    this.#records.set(record.key, created)
     return true
   }
 
@@ -33,6 +34,7 @@ export class MemoryStore implements Store {
     if (userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt
+    stored.version = (stored.version ?? 0) + 1
     return true
   }
 
@@ -54,8 +56,13 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, onlyIf?: { version?: number }): Promise<boolean> {
+    if (onlyIf) {
+      const stored = this.#live(key)
+      if (!stored || (onlyIf.version !== undefined && (stored.version ?? 0) !== onlyIf.version)) return false
+    }
     this.#records.delete(key)
+    return true
   }
 
   /** Expired records are dropped as they are met, as DynamoDB's TTL would do eventually. */

@@ -40,7 +40,9 @@ export interface SessionState {
   failure: { error: unknown; response: Response } | undefined
   /** Loading failed and onError chose to go on: the empty session is served but never saved. */
   readOnly: boolean
-  /** Ids whose items must be deleted: the ones left behind by destroy() and regenerate(). */
+  /** The id whose data regenerate() moved to a new id: its item goes once the new one is written. */
+  movedFrom: string | undefined
+  /** Ids whose items must be deleted: the ones destroy() left behind. */
   obsoleteIds: string[]
   /** Flash keys set during this request: they are for a later request, not this one. */
   flashedNow: Set<string>
@@ -65,6 +67,7 @@ export function createSessionState(
     loading: undefined,
     failure: undefined,
     readOnly: false,
+    movedFrom: undefined,
     obsoleteIds: [],
     flashedNow: new Set(),
     destroyed: false,
@@ -181,7 +184,10 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async regenerate(): Promise<void> {
     const loaded = await this.#load()
-    this.#abandonStoredId()
+    const state = this.#state
+    state.movedFrom ??= state.storedId
+    state.storedId = undefined
+    state.id = undefined
     loaded.stored = undefined
   }
 
@@ -190,16 +196,13 @@ export class Session<Data extends SessionData = SessionData> {
    * new id: a value set after this starts a new session.
    */
   async destroy(): Promise<void> {
-    this.#abandonStoredId()
-    this.#state.loaded = { stored: undefined, values: new Map(), userId: undefined }
-    this.#state.destroyed = true
-  }
-
-  #abandonStoredId(): void {
     const state = this.#state
-    if (state.storedId !== undefined) state.obsoleteIds.push(state.storedId)
+    for (const id of [state.storedId, state.movedFrom]) if (id !== undefined) state.obsoleteIds.push(id)
     state.storedId = undefined
+    state.movedFrom = undefined
     state.id = undefined
+    state.loaded = { stored: undefined, values: new Map(), userId: undefined }
+    state.destroyed = true
   }
 
   #load(): Promise<LoadedSession> {

@@ -11,6 +11,11 @@ export interface SessionRecord {
   expiresAt: number
   /** The user the session is bound to (`session.setUser()`), for listing and ending a user's sessions. */
   userId?: string | undefined
+  /**
+   * How many updates the record has had: none when created (absent means 0), one more with each
+   * `update` (touches do not count). A write that must not undo another request's change checks it.
+   */
+  version?: number | undefined
 }
 
 /** One of a user's live sessions, as `listUserSessions()` reports it: never its cookie id. */
@@ -29,19 +34,23 @@ export interface UserSession {
 export interface Store {
   /** The live record under `key`; undefined when absent or past `expiresAt`. */
   load(key: string): Promise<SessionRecord | undefined>
-  /** Writes a new record; false, writing nothing, when the key is already taken. */
+  /** Writes a new record, with no version; false, writing nothing, when the key is already taken. */
   create(record: SessionRecord): Promise<boolean>
   /**
    * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
    * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
    * requests changing different keys all keep their change; with `userChanged`, `userId` too.
-   * False, writing nothing, when the record is gone.
+   * Adds one to `version`. False, writing nothing, when the record is gone.
    */
   update(record: SessionRecord, changedKeys: readonly string[], userChanged?: boolean): Promise<boolean>
   /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
   touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
-  /** Removes the record, if any. */
-  delete(key: string): Promise<void>
+  /**
+   * Removes the record, if any, and resolves true. With `onlyIf`, only a live record, and given
+   * `version`, only one that no update has changed since it was read at that version; false,
+   * removing nothing, when the record is not so.
+   */
+  delete(key: string, onlyIf?: { version?: number }): Promise<boolean>
   /** The live sessions bound to `userId`, all pages of them. Optional: needed for "log out everywhere". */
   findByUser?(userId: string): Promise<UserSession[]>
 }

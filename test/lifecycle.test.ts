@@ -9,7 +9,7 @@ import {
 } from '../src/index.ts'
 import type { SessionRecord } from '../src/store.ts'
 import { scanAll } from './dynamodb.ts'
-import { app, deferred, dynamoStore } from './harness.ts'
+import { app, deferred, dynamoStore, OLD_SECRET, SECRET } from './harness.ts'
 
 type Data = { count: number; user: string; note: string; a: number; b: number; blob: string }
 
@@ -305,6 +305,124 @@ describe('conditional writes', () => {
       }, cookie?.value)
     await Promise.all([write('a', 0), write('b', 1)])
     expect((await recordOf(env.store, cookie?.id))?.data).toEqual({ count: 1, a: 0, b: 1 })
+  })
+})
+
+describe('conditional writes with requests in flight', () => {
+  /** Runs `slow` up to its first read, runs `meanwhile` to its end, then lets `slow` finish. */
+  async function interleave<T>(
+    slow: (request: Request) => Promise<Response>,
+    meanwhile: () => Promise<T>,
+    send: (handler: (request: Request) => Promise<Response>) => ReturnType<ReturnType<typeof app>['send']>,
+  ) {
+    const loaded = deferred()
+    const resume = deferred()
+    const late = send(async (request) => {
+      await getSession<Data>(request).get('count')
+      loaded.resolve()
+      await resume.promise
+      return slow(request)
+    })
+    await loaded.promise
+    const other = await meanwhile()
+    resume.resolve()
+    return { late: await late, other }
+  }
+
+  it('regenerate() in a request in flight does not bring back a session logged out meanwhile', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const { late } = await interleave(
+      async (request) => {
+        const session = getSession<Data>(request)
+        await session.regenerate()
+        await session.set('user', 'ada')
+        return new Response('logged in')
+      },
+      () =>
+        sessions.send(async (request) => {
+          await getSession(request).destroy()
+          return new Response('bye')
+        }, cookie?.value),
+      (handler) => sessions.send(handler, cookie?.value),
+    )
+    expect(late.response.status).toBe(200)
+    expect(late.cookie).toBeUndefined() // the logout's expiring cookie stands
+    expect(await scanAll(env.client, env.tableName)).toEqual([])
+  })
+
+  it('a request that empties the session keeps a change another request made meanwhile', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const { late } = await interleave(
+      async (request) => {
+        await getSession<Data>(request).clear()
+        return new Response('cleared')
+      },
+      () =>
+        sessions.send(async (request) => {
+          await getSession<Data>(request).set('user', 'ada')
+          return new Response('ok')
+        }, cookie?.value),
+      (handler) => sessions.send(handler, cookie?.value),
+    )
+    expect(late.cookie).toBeUndefined() // not expired: the session still holds the other change
+    expect((await recordOf(env.store, cookie?.id))?.data).toEqual({ user: 'ada' })
+  })
+
+  it('an update of more than 150 keys keeps a change another request made meanwhile', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const keys = Array.from({ length: 200 }, (_, index) => `key${index}`)
+    const { cookie } = await sessions.send(async (request) => {
+      const session = getSession<Record<string, unknown>>(request)
+      for (const key of [...keys, 'count']) await session.set(key, 0)
+      return new Response('ok')
+    })
+    env.counter.reset()
+    await interleave(
+      async (request) => {
+        const session = getSession<Record<string, unknown>>(request)
+        for (const key of keys) await session.set(key, 1)
+        return new Response('all changed')
+      },
+      () =>
+        sessions.send(async (request) => {
+          await getSession<Data>(request).set('note', 'kept')
+          return new Response('ok')
+        }, cookie?.value),
+      (handler) => sessions.send(handler, cookie?.value),
+    )
+    const data = (await recordOf(env.store, cookie?.id))?.data ?? {}
+    expect(data.note).toBe('kept')
+    expect(keys.every((key) => data[key] === 1)).toBe(true)
+    // The whole-map write lost its compare-and-swap once, read the session again and won.
+    expect(env.counter.calls.filter((call) => call === 'UpdateItemCommand')).toHaveLength(3)
+  })
+
+  it('sends no re-signed cookie for a session destroyed while its touch was due', async () => {
+    const env = await dynamoStore()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      at(0)
+      const { cookie } = await app(env.store, { secretKey: OLD_SECRET }).send(count)
+      at(7200) // past the default touchAfter
+      const rotated = app(env.store, { secretKey: [SECRET, OLD_SECRET] })
+      const { late } = await interleave(
+        async () => new Response('read only'),
+        () =>
+          rotated.send(async (request) => {
+            await getSession(request).destroy()
+            return new Response('bye')
+          }, cookie?.value),
+        (handler) => rotated.send(handler, cookie?.value),
+      )
+      expect(late.cookie).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

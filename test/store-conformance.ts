@@ -92,7 +92,7 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           expiresAt: record.expiresAt + 5,
         }
         expect(await store.update(later, ['count', 'cart'])).toBe(true)
-        expect(await store.load(record.key)).toEqual({ ...later, createdAt: record.createdAt })
+        expect(await store.load(record.key)).toEqual({ ...later, createdAt: record.createdAt, version: 1 })
       })
 
       it('leaves keys outside changedKeys as stored, even when the record passed differs', async () => {
@@ -132,7 +132,32 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           expiresAt: record.expiresAt + 1,
         }
         expect(await store.update(moved, [])).toBe(true)
-        expect(await store.load(record.key)).toEqual({ ...moved, data: { a: 1 } })
+        expect(await store.load(record.key)).toEqual({ ...moved, data: { a: 1 }, version: 1 })
+      })
+
+      it('counts updates in version, from none at create; touches do not count', async () => {
+        const record = newRecord({ version: 7 }) // create ignores a version passed in
+        await store.create(record)
+        expect((await store.load(record.key))?.version ?? 0).toBe(0)
+        await store.update({ ...record, data: { user: 'bob' } }, ['user'])
+        await store.update({ ...record, data: { count: 2 } }, ['count'])
+        await store.touch({
+          key: record.key,
+          updatedAt: record.updatedAt + 1,
+          expiresAt: record.expiresAt + 1,
+        })
+        expect((await store.load(record.key))?.version).toBe(2)
+      })
+
+      it('keeps a change made since the record was read, also when more than 150 keys change', async () => {
+        const keys = Array.from({ length: 160 }, (_, index) => `k${index}`)
+        const record = newRecord({ data: Object.fromEntries(keys.map((key) => [key, 0])) })
+        await store.create(record)
+        const read = (await store.load(record.key)) as SessionRecord
+        expect(await store.update({ ...read, data: { ...read.data, other: 'kept' } }, ['other'])).toBe(true)
+        const changed = { ...read, data: Object.fromEntries(keys.map((key) => [key, 1])) }
+        expect(await store.update(changed, keys)).toBe(true)
+        expect((await store.load(record.key))?.data).toEqual({ ...changed.data, other: 'kept' })
       })
 
       it('returns false for a missing key and does not create an item (no resurrection)', async () => {
@@ -193,7 +218,7 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
       it('removes the record: load is undefined and the key can be created again', async () => {
         const record = newRecord()
         await store.create(record)
-        await store.delete(record.key)
+        expect(await store.delete(record.key)).toBe(true)
         expect(await store.load(record.key)).toBeUndefined()
         expect(await store.touch(record)).toBe(false)
         expect(await store.create(record)).toBe(true)
@@ -202,8 +227,29 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
       it('of a missing key resolves without error and leaves other records alone', async () => {
         const other = newRecord()
         await store.create(other)
-        await expect(store.delete(newRecord().key)).resolves.toBeUndefined()
+        await expect(store.delete(newRecord().key)).resolves.toBe(true)
         expect(await store.load(other.key)).toEqual(other)
+      })
+
+      it('with onlyIf, removes a live record and reports a missing or expired one', async () => {
+        const live = newRecord()
+        const expired = newRecord({ expiresAt: nowInSeconds() - 1 })
+        await store.create(live)
+        await store.create(expired)
+        expect(await store.delete(live.key, {})).toBe(true)
+        expect(await store.load(live.key)).toBeUndefined()
+        expect(await store.delete(live.key, {})).toBe(false)
+        expect(await store.delete(expired.key, {})).toBe(false)
+      })
+
+      it('with onlyIf a version, keeps a record updated since that version', async () => {
+        const record = newRecord()
+        await store.create(record)
+        expect(await store.update({ ...record, data: { user: 'bob' } }, ['user'])).toBe(true)
+        expect(await store.delete(record.key, { version: 0 })).toBe(false)
+        expect((await store.load(record.key))?.data).toEqual({ user: 'bob', count: 1 })
+        expect(await store.delete(record.key, { version: 1 })).toBe(true)
+        expect(await store.load(record.key)).toBeUndefined()
       })
     })
 
@@ -225,7 +271,7 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           const updated = { ...record, data: { ...record.data, count: 2 } }
           expect(await store.update(updated, ['count'])).toBe(true)
           expect(await store.touch(updated)).toBe(true)
-          expect(await store.load(record.key)).toEqual(updated)
+          expect(await store.load(record.key)).toEqual({ ...updated, version: 1 })
           await store.delete(record.key)
           expect(await store.load(record.key)).toBeUndefined()
         })
