@@ -325,6 +325,9 @@ export function createSessionManager<Data extends SessionData>(
       const state = stateOf(session)
       // A failed load fails closed even when the handler caught the error and carried on.
       if (state.failure) return state.failure.response
+      // Never used: nothing to save and no cookie to change. Returning before request.signal is
+      // read saves the abort signal that some servers (@hono/node-server) only make on demand.
+      if (!state.loaded) return response
       // A 5xx means the handler failed part way, and an aborted request's client never sees the
       // cookie: either way what the handler changed is not saved.
       if (response.status >= 500 || request.signal.aborted) return response
