@@ -6,9 +6,11 @@ import { setOwn } from './values.ts'
 // Session values sealed at rest with iron (AES-256-CBC and HMAC-SHA256 through WebCrypto).
 // Each value is sealed alone, so an update still writes only the keys it changed. A sealed value
 // is stored as { "$sealed": "Fe26.2*<secret id>*..." }: the id names the secret that sealed it,
-// so unsealing finds the right one of the rotating secrets at once.
+// so unsealing finds the right one of the rotating secrets at once. A plain value of that shape
+// (user input, say) is stored as { "$plain": value }, so it can never pass for a sealed one.
 
 const SEALED = '$sealed'
+const PLAIN = '$plain'
 const IRON_PREFIX = 'Fe26.2*'
 
 export interface Sealer {
@@ -27,7 +29,7 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
 
   return {
     async encode(value) {
-      if (!encrypt) return value
+      if (!encrypt) return wrapperKey(value) === undefined ? value : { [PLAIN]: value }
       const [newest] = await passwords
       return { [SEALED]: await seal(value, newest as { id: string; secret: string }, defaults) }
     },
@@ -41,7 +43,7 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
         if (sealed !== encrypt || (sealed && value[SEALED].split('*')[1] !== (await passwords)[0]?.id)) {
           staleKeys.push(key)
         }
-        let plain = value
+        let plain = wrapperKey(value) === PLAIN ? (value as { [PLAIN]: unknown })[PLAIN] : value
         if (sealed) {
           try {
             plain = await unseal(value[SEALED], await byId, defaults)
@@ -61,11 +63,16 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
   }
 }
 
-function isSealed(value: unknown): value is { [SEALED]: string } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+/** `$sealed` or `$plain` when `value` is an object with that one key: the two stored wrappers. */
+function wrapperKey(value: unknown): typeof SEALED | typeof PLAIN | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
   const keys = Object.keys(value)
-  const sealed = (value as Record<string, unknown>)[SEALED]
-  return keys.length === 1 && typeof sealed === 'string' && sealed.startsWith(IRON_PREFIX)
+  return keys.length === 1 && (keys[0] === SEALED || keys[0] === PLAIN) ? keys[0] : undefined
+}
+
+function isSealed(value: unknown): value is { [SEALED]: string } {
+  const sealed = wrapperKey(value) === SEALED && (value as { [SEALED]: unknown })[SEALED]
+  return typeof sealed === 'string' && sealed.startsWith(IRON_PREFIX)
 }
 
 /** A short, stable name for a secret that reveals nothing of it (iron takes only \w in ids). */

@@ -142,3 +142,23 @@ describe('encrypt: true', () => {
     })
   })
 })
+
+describe('encrypt: false', () => {
+  it('stores values shaped like its own seal as plain data, and reads them back unchanged', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const lookAlikes = { $sealed: `Fe26.2*${'0'.repeat(16)}*forged` }
+    const { cookie } = await sessions.send(async (request) => {
+      const session = getSession<Record<string, unknown>>(request)
+      await session.set('sealedLookAlike', lookAlikes)
+      await session.set('plainLookAlike', { $plain: 1 })
+      await session.set('count', 1)
+      return new Response('ok')
+    })
+    expect(JSON.parse((await sessions.send(show, cookie?.value)).body)).toEqual({
+      sealedLookAlike: lookAlikes,
+      plainLookAlike: { $plain: 1 },
+      count: 1,
+    })
+  })
+})
