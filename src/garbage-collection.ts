@@ -1,6 +1,8 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   ScanCommand,
   type ScanCommandInput,
@@ -19,7 +21,8 @@ export interface GarbageCollectionOptions extends DynamoDBStoreOptions {
   /**
    * Also delete sessions idle (not written or touched) for more than this many seconds. Keep it
    * above the middleware's `touchAfter` (at most an hour by default): a session that is only
-   * read moves its `updated_at` just once per `touchAfter`.
+   * read moves its `updated_at` just once per `touchAfter`. A session a request uses after the
+   * scan is kept (counted in `skipped`), as each idle one is deleted only if still idle.
    * @default none
    */
   maxStale?: number
@@ -52,6 +55,11 @@ export interface GarbageCollectionProgress {
   scanned: number
   /** Items DynamoDB confirmed deleted; requests sent but left unprocessed do not count. */
   deleted: number
+  /**
+   * Sessions picked as idle (`maxStale`) but no longer idle when gc came to delete them, so kept: a
+   * request used them after the scan. (One deleted meanwhile, by a logout say, counts here too.)
+   */
+  skipped: number
   /** Requests sent again after throttling or with unprocessed items. */
   retried: number
   /** Segments scanned to their end, out of `segments`. */
@@ -66,7 +74,7 @@ export interface GarbageCollectionResult extends GarbageCollectionProgress {
   aborted: boolean
 }
 
-/** BatchWriteItem takes at most 25 requests. */
+/** BatchWriteItem takes at most 25 requests; idle items go as that many DeleteItems at once. */
 const BATCH_SIZE = 25
 const DEFAULT_MAX_ATTEMPTS = 10
 const BASE_DELAY_MS = 50
@@ -80,11 +88,15 @@ const MAX_SEGMENTS = 1_000_000
  * expired items, never every session. Only this store's items are touched: with `keyPrefix` or
  * `sortKey` the scan keeps to items with that prefix and sort key value.
  *
- * The table is read by a parallel scan that fetches only keys and times; deletes go in batches of
- * 25, and throttling and unprocessed items are retried with exponential backoff and jitter,
- * bounded by `maxAttempts`. TTL does the same job for free, only later (often hours): gc is for
- * deleting sooner, or by stricter limits than the sessions' own expiry. Needs dynamodb:Scan and
- * dynamodb:BatchWriteItem on the table.
+ * The table is read by a parallel scan that fetches only keys and times. Expired and too old items
+ * can never be live again, so they are deleted in batches of 25 (BatchWriteItem, which takes no
+ * condition). An item that is only idle comes back to life when a request touches it after the
+ * scan, so each is deleted by a DeleteItem on condition that it is still idle, up to 25 at once
+ * per segment; one that is not is kept and counted in `skipped`. Throttling and unprocessed items
+ * are retried with exponential backoff and jitter, bounded by `maxAttempts`. TTL does the same job
+ * for free, only later (often hours): gc is for deleting sooner, or by stricter limits than the
+ * sessions' own expiry. Needs dynamodb:Scan and dynamodb:BatchWriteItem on the table, and
+ * dynamodb:DeleteItem with `maxStale`.
  *
  * @example
  * const { scanned, deleted } = await collectGarbage({ tableName: 'sessions', maxStale: 5 * 3600, segments: 4 })
@@ -111,7 +123,7 @@ export async function collectGarbage(options: GarbageCollectionOptions): Promise
   }
 
   const started = Date.now()
-  const counts = { scanned: 0, deleted: 0, retried: 0, segmentsDone: 0 }
+  const counts: Counts = { scanned: 0, deleted: 0, skipped: 0, retried: 0, segmentsDone: 0 }
   const progress = (): GarbageCollectionProgress => ({ ...counts, segments, elapsedMs: Date.now() - started })
   const report = () => options.onProgress?.(progress())
   // One failed segment stops the others, so nothing goes on deleting after an error is thrown.
@@ -150,15 +162,19 @@ interface Limits {
   idlest: number | undefined
 }
 
+type Counts = Omit<GarbageCollectionProgress, 'segments' | 'elapsedMs'>
+
 interface Context {
   client: DynamoDBClient
   layout: TableLayout
   limits: Limits
   signal: AbortSignal
   maxAttempts: number
-  counts: { scanned: number; deleted: number; retried: number; segmentsDone: number }
+  counts: Counts
   report: () => void
 }
+
+type Key = Record<string, AttributeValue>
 
 async function collectSegment(
   context: Context,
@@ -178,13 +194,16 @@ async function collectSegment(
     counts.scanned += page.ScannedCount ?? 0
     limiter?.refund(pageSize - (page.ScannedCount ?? 0))
     report()
-    const keys = (page.Items ?? [])
-      .filter((item) => isGarbage(item, layout, limits))
-      .map((item) => keyOf(item, layout))
-    for (let index = 0; index < keys.length; index += BATCH_SIZE) {
-      if (signal.aborted) return
-      await deleteBatch(context, keys.slice(index, index + BATCH_SIZE))
-      report()
+    const { garbage, idle } = sortGarbage(page.Items ?? [], layout, limits)
+    for (const [keys, deleteSome] of [
+      [garbage, deleteBatch],
+      [idle, deleteIfStillIdle],
+    ] as const) {
+      for (let index = 0; index < keys.length; index += BATCH_SIZE) {
+        if (signal.aborted) return
+        await deleteSome(context, keys.slice(index, index + BATCH_SIZE))
+        report()
+      }
     }
     start = page.LastEvaluatedKey
   } while (start)
@@ -239,23 +258,38 @@ function scanInput(layout: TableLayout, limits: Limits, pageSize: number | undef
 }
 
 /**
- * The filter's decision again, on what the scan returned: a compatible server that ignored part
- * of the filter must not make gc delete a live session or an item of another kind.
+ * The filter's decision again, on what the scan returned (a compatible server that ignored part
+ * of the filter must not make gc delete a live session or an item of another kind), split in two:
+ * `garbage`, the keys of items expired or too old, which no request can bring back (writes require
+ * an unexpired item, and `created_at` never changes), and `idle`, those of items only too idle,
+ * which a request may touch before they are deleted.
  */
-function isGarbage(item: Record<string, AttributeValue>, layout: TableLayout, limits: Limits): boolean {
-  const key = item[layout.keyAttribute]?.S
-  if (key === undefined || !key.startsWith(layout.keyPrefix)) return false
-  if (layout.sortKey && item[layout.sortKey.attribute]?.S !== layout.sortKey.value) return false
-  const time = (attribute: string) => Number(item[attribute]?.N ?? Number.NaN)
-  return (
-    time(layout.expiresAttribute) <= limits.now ||
-    (limits.oldest !== undefined && time(layout.createdAttribute) < limits.oldest) ||
-    (limits.idlest !== undefined && time(layout.updatedAttribute) < limits.idlest)
-  )
+function sortGarbage(
+  items: Record<string, AttributeValue>[],
+  layout: TableLayout,
+  limits: Limits,
+): { garbage: Key[]; idle: Key[] } {
+  const garbage: Key[] = []
+  const idle: Key[] = []
+  for (const item of items) {
+    const key = item[layout.keyAttribute]?.S
+    if (key === undefined || !key.startsWith(layout.keyPrefix)) continue
+    if (layout.sortKey && item[layout.sortKey.attribute]?.S !== layout.sortKey.value) continue
+    const time = (attribute: string) => Number(item[attribute]?.N ?? Number.NaN)
+    if (
+      time(layout.expiresAttribute) <= limits.now ||
+      (limits.oldest !== undefined && time(layout.createdAttribute) < limits.oldest)
+    ) {
+      garbage.push(keyOf(item, layout))
+    } else if (limits.idlest !== undefined && time(layout.updatedAttribute) < limits.idlest) {
+      idle.push(keyOf(item, layout))
+    }
+  }
+  return { garbage, idle }
 }
 
-function keyOf(item: Record<string, AttributeValue>, layout: TableLayout): Record<string, AttributeValue> {
-  const key: Record<string, AttributeValue> = {
+function keyOf(item: Record<string, AttributeValue>, layout: TableLayout): Key {
+  const key: Key = {
     [layout.keyAttribute]: item[layout.keyAttribute] as AttributeValue,
   }
   if (layout.sortKey) key[layout.sortKey.attribute] = item[layout.sortKey.attribute] as AttributeValue
@@ -266,7 +300,7 @@ function keyOf(item: Record<string, AttributeValue>, layout: TableLayout): Recor
  * Deletes up to 25 items, sending the unprocessed ones again until none is left. Throttling and
  * unprocessed items share one bounded count of attempts; only confirmed deletes are counted.
  */
-async function deleteBatch(context: Context, keys: Record<string, AttributeValue>[]): Promise<void> {
+async function deleteBatch(context: Context, keys: Key[]): Promise<void> {
   const { client, layout, signal, maxAttempts, counts } = context
   const tableName = layout.tableName
   let pending: WriteRequest[] = keys.map((Key) => ({ DeleteRequest: { Key } }))
@@ -290,6 +324,41 @@ async function deleteBatch(context: Context, keys: Record<string, AttributeValue
     }
     counts.retried += 1
     pending = unprocessed
+    if (!(await backoff(attempt, signal))) return
+  }
+}
+
+/**
+ * Deletes up to 25 items, all at once, each only if it is still idle: by the scan's cutoff, so a
+ * session a request touched after the scan stays. The throttled ones are sent again together
+ * after one pause, like a batch's unprocessed items, at most `maxAttempts` times in all.
+ */
+async function deleteIfStillIdle(context: Context, keys: Key[]): Promise<void> {
+  const { client, layout, limits, signal, maxAttempts, counts } = context
+  const deleteIfIdle = (Key: Key) =>
+    client.send(
+      new DeleteItemCommand({
+        TableName: layout.tableName,
+        Key,
+        ConditionExpression: '#updated < :idlest',
+        ExpressionAttributeNames: { '#updated': layout.updatedAttribute },
+        // Only items picked as idle come here, so there is a cutoff; 0 would delete nothing.
+        ExpressionAttributeValues: { ':idlest': number(limits.idlest ?? 0) },
+      }),
+    )
+  let pending = keys
+  for (let attempt = 1; ; attempt++) {
+    const outcomes = await Promise.allSettled(pending.map(deleteIfIdle))
+    const throttled: Key[] = []
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') counts.deleted += 1
+      else if (outcome.reason instanceof ConditionalCheckFailedException) counts.skipped += 1
+      else if (isThrottling(outcome.reason) && attempt < maxAttempts) throttled.push(pending[index] as Key)
+      else throw toTableError('DeleteItem', layout.tableName, outcome.reason)
+    }
+    if (throttled.length === 0) return
+    counts.retried += throttled.length
+    pending = throttled
     if (!(await backoff(attempt, signal))) return
   }
 }

@@ -5,13 +5,18 @@ import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
+  type DeleteItemCommandInput,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../src/config-error.ts'
 import { DynamoDBStore } from '../src/dynamodb-store.ts'
-import { collectGarbage, type GarbageCollectionProgress } from '../src/garbage-collection.ts'
+import {
+  collectGarbage,
+  type GarbageCollectionProgress,
+  type GarbageCollectionResult,
+} from '../src/garbage-collection.ts'
 import { nowInSeconds } from '../src/store.ts'
 import { TableError } from '../src/table-error.ts'
 import { createSessionTable, localClient, scanAll, uniqueTableName } from './dynamodb.ts'
@@ -88,6 +93,8 @@ interface Seeded {
   /** Keys gc with maxAge and maxStale must delete, and those gc with no options must delete. */
   garbage: Set<string>
   expired: Set<string>
+  /** Keys garbage only by maxStale ('too idle'): gc deletes them one by one, if still idle. */
+  idle: Set<string>
   all: Set<string>
 }
 
@@ -95,7 +102,13 @@ interface Seeded {
 async function seedSessions(count: number, { foreign = 0 } = {}): Promise<Seeded> {
   const tableName = await createSessionTable(client, uniqueTableName('gc'))
   const now = nowInSeconds()
-  const seeded: Seeded = { tableName, garbage: new Set(), expired: new Set(), all: new Set() }
+  const seeded: Seeded = {
+    tableName,
+    garbage: new Set(),
+    expired: new Set(),
+    idle: new Set(),
+    all: new Set(),
+  }
   const items: Record<string, AttributeValue>[] = []
   for (let index = 0; index < count; index++) {
     const kind = KINDS[index % KINDS.length] as (typeof KINDS)[number]
@@ -110,6 +123,7 @@ async function seedSessions(count: number, { foreign = 0 } = {}): Promise<Seeded
     seeded.all.add(key)
     if (kind.withLimits) seeded.garbage.add(key)
     if (kind.expiredOnly) seeded.expired.add(key)
+    if (kind.name === 'too idle') seeded.idle.add(key)
   }
   // Not sessions (no data map), though long expired by the same attribute names.
   for (let index = 0; index < foreign; index++) {
@@ -157,20 +171,31 @@ const throttled = (name: string) => Object.assign(new Error(`Injected ${name}.`)
  * Injects faults ahead of the SDK's own retries (the initialize step), so gc alone sees them:
  * every `throttleEvery`th BatchWriteItem fails with ProvisionedThroughputExceededException,
  * every `unprocessedEvery`th one is sent with only half its items and answers the other half
- * unprocessed (as DynamoDB does under load), and the first `scanThrottles` Scans are throttled.
+ * unprocessed (as DynamoDB does under load), the first `scanThrottles` Scans are throttled, and
+ * the first `deleteThrottles` DeleteItems of each key are throttled.
  */
 function injectFaults(
   target: DynamoDBClient,
-  { throttleEvery = 0, unprocessedEvery = 0, scanThrottles = 0 } = {},
+  { throttleEvery = 0, unprocessedEvery = 0, scanThrottles = 0, deleteThrottles = 0 } = {},
 ) {
-  const injected = { throttles: 0, unprocessed: 0, unprocessedItems: 0, scans: 0 }
+  const injected = { throttles: 0, unprocessed: 0, unprocessedItems: 0, scans: 0, deletes: 0 }
   let batches = 0
+  const deletesByKey = new Map<string, number>()
   const name = `gcFaults${Math.random()}`
   target.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'ScanCommand' && injected.scans < scanThrottles) {
         injected.scans += 1
         throw throttled('ThrottlingException')
+      }
+      if (context.commandName === 'DeleteItemCommand') {
+        const key = (args.input as DeleteItemCommandInput).Key?.session_id?.S ?? ''
+        const sent = (deletesByKey.get(key) ?? 0) + 1
+        deletesByKey.set(key, sent)
+        if (sent <= deleteThrottles) {
+          injected.deletes += 1
+          throw throttled('ProvisionedThroughputExceededException')
+        }
       }
       if (context.commandName !== 'BatchWriteItemCommand') return next(args)
       batches += 1
@@ -205,6 +230,45 @@ function injectFaults(
   return { injected, remove: () => target.middlewareStack.remove(name) }
 }
 
+/**
+ * A user comes back while gc runs: right before gc's first DeleteItem (sent only for idle
+ * sessions), the store touches that very session, as the middleware does on a request. Also
+ * counts every command sent and the most DeleteItems in flight at once.
+ */
+function touchBeforeFirstDelete(target: DynamoDBClient, tableName: string) {
+  const store = new DynamoDBStore({ client: target, tableName })
+  const seen = {
+    touchedKey: undefined as string | undefined,
+    touchWritten: false,
+    calls: {} as Record<string, number>,
+    deletesInFlight: 0,
+    mostDeletesInFlight: 0,
+  }
+  const name = `gcTouch${Math.random()}`
+  target.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? 'unknown'
+      seen.calls[command] = (seen.calls[command] ?? 0) + 1
+      if (command !== 'DeleteItemCommand') return next(args)
+      if (seen.touchedKey === undefined) {
+        const key = (args.input as DeleteItemCommandInput).Key?.session_id?.S ?? ''
+        seen.touchedKey = key
+        const now = nowInSeconds()
+        seen.touchWritten = await store.touch({ key, updatedAt: now, expiresAt: now + DAY })
+      }
+      seen.deletesInFlight += 1
+      seen.mostDeletesInFlight = Math.max(seen.mostDeletesInFlight, seen.deletesInFlight)
+      try {
+        return await next(args)
+      } finally {
+        seen.deletesInFlight -= 1
+      }
+    },
+    { step: 'initialize', name },
+  )
+  return { seen, remove: () => target.middlewareStack.remove(name) }
+}
+
 describe('collectGarbage on 10,000 sessions of mixed ages', () => {
   it('deletes exactly the expired, too old and too idle sessions with one segment', async () => {
     const seeded = await seedSessions(10_000, { foreign: 40 })
@@ -219,6 +283,7 @@ describe('collectGarbage on 10,000 sessions of mixed ages', () => {
     expect(result).toMatchObject({
       scanned: 10_040,
       deleted: seeded.garbage.size,
+      skipped: 0,
       retried: 0,
       segments: 1,
       segmentsDone: 1,
@@ -347,6 +412,73 @@ describe('collectGarbage', () => {
     expect(seeded.all.size - left.size).toBe(result.deleted)
   })
 
+  it('keeps an idle session that a request touches between the scan and its delete', async () => {
+    const seeded = await seedSessions(400)
+    const hook = touchBeforeFirstDelete(client, seeded.tableName)
+    const updates: GarbageCollectionProgress[] = []
+    let result: GarbageCollectionResult
+    try {
+      result = await collectGarbage({
+        client,
+        tableName: seeded.tableName,
+        maxAge: MAX_AGE,
+        maxStale: MAX_STALE,
+        segments: 2,
+        onProgress: (progress) => updates.push(progress),
+      })
+    } finally {
+      hook.remove()
+    }
+    const { seen } = hook
+    const touched = seen.touchedKey ?? ''
+    expect(seeded.idle.has(touched)).toBe(true)
+    expect(seen.touchWritten).toBe(true)
+    // Every other piece of garbage is gone; the touched session stays, and is counted as kept.
+    expect(await remainingKeys(seeded.tableName)).toEqual(
+      new Set([...without(seeded.all, seeded.garbage), touched]),
+    )
+    expect(result).toMatchObject({
+      scanned: 400,
+      deleted: seeded.garbage.size - 1,
+      skipped: 1,
+      retried: 0,
+      segmentsDone: 2,
+      aborted: false,
+    })
+    expect(updates.at(-1)).toMatchObject({ deleted: seeded.garbage.size - 1, skipped: 1 })
+    // One DeleteItem per idle session, the touched one included; the other garbage in batches.
+    expect(seen.calls.DeleteItemCommand).toBe(seeded.idle.size)
+    const batchable = seeded.garbage.size - seeded.idle.size
+    expect(seen.calls.BatchWriteItemCommand).toBeGreaterThanOrEqual(batchable / 25)
+    expect(seen.calls.BatchWriteItemCommand).toBeLessThanOrEqual(batchable / 25 + 2)
+    // In parallel, but at most 25 at once per segment.
+    expect(seen.mostDeletesInFlight).toBeGreaterThan(1)
+    expect(seen.mostDeletesInFlight).toBeLessThanOrEqual(2 * 25)
+  })
+
+  it('sends throttled idle-session deletes again until they go through', async () => {
+    const seeded = await seedSessions(400)
+    const faults = injectFaults(client, { deleteThrottles: 1 })
+    try {
+      const result = await collectGarbage({
+        client,
+        tableName: seeded.tableName,
+        maxAge: MAX_AGE,
+        maxStale: MAX_STALE,
+        segments: 2,
+      })
+      expect(await remainingKeys(seeded.tableName)).toEqual(without(seeded.all, seeded.garbage))
+      expect(faults.injected.deletes).toBe(seeded.idle.size)
+      expect(result).toMatchObject({
+        deleted: seeded.garbage.size,
+        skipped: 0,
+        retried: seeded.idle.size,
+      })
+    } finally {
+      faults.remove()
+    }
+  })
+
   it('gives up after maxAttempts when DynamoDB keeps throttling, with a clear error', async () => {
     const seeded = await seedSessions(100)
     const faults = injectFaults(client, { throttleEvery: 1 })
@@ -358,6 +490,27 @@ describe('collectGarbage', () => {
       await expect(failure).rejects.toThrow(/lower the rate or the number of segments/)
       expect(faults.injected.throttles).toBe(4)
       expect(Date.now() - started).toBeLessThan(5000)
+    } finally {
+      faults.remove()
+    }
+  })
+
+  it('gives up on idle-session deletes too after maxAttempts, with a clear error', async () => {
+    const seeded = await seedSessions(100)
+    const faults = injectFaults(client, { deleteThrottles: Number.POSITIVE_INFINITY })
+    try {
+      const failure = collectGarbage({
+        client,
+        tableName: seeded.tableName,
+        maxStale: MAX_STALE,
+        maxAttempts: 4,
+      })
+      await expect(failure).rejects.toMatchObject({ code: 'THROTTLED' })
+      await expect(failure).rejects.toThrow(/DeleteItem .* lower the rate or the number of segments/)
+      expect(faults.injected.deletes).toBe(seeded.idle.size * 4)
+      // Every idle session is still there: each of its DeleteItems was throttled.
+      const left = await remainingKeys(seeded.tableName)
+      expect([...seeded.idle].filter((key) => left.has(key))).toHaveLength(seeded.idle.size)
     } finally {
       faults.remove()
     }
