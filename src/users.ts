@@ -12,6 +12,9 @@ export async function listUserSessions(store: Store, userId: string): Promise<Us
   return findByUser(store, userId)
 }
 
+/** Deletes in flight at once: a user with hundreds of sessions takes tens of round trips, not hundreds. */
+const PARALLEL_DELETES = 16
+
 export interface DestroyUserSessionsOptions {
   /** Keep this session: "log out of all other devices". */
   except?: { readonly id: string }
@@ -38,10 +41,12 @@ export async function destroyUserSessions(
   const keep = except && (await hashSessionId(except.id))
   const ended = new Set<string>()
   for (const look of [1, 2]) {
-    for (const { key } of await findByUser(store, userId)) {
-      if (key === keep || ended.has(key)) continue
-      await store.delete(key)
-      ended.add(key)
+    const keys = (await findByUser(store, userId)).map(({ key }) => key)
+    const toEnd = keys.filter((key) => key !== keep && !ended.has(key))
+    for (let first = 0; first < toEnd.length; first += PARALLEL_DELETES) {
+      const batch = toEnd.slice(first, first + PARALLEL_DELETES)
+      await Promise.all(batch.map((key) => store.delete(key)))
+      for (const key of batch) ended.add(key)
     }
     if (look === 1 && settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
   }

@@ -229,7 +229,7 @@ function collected(io: Io, json: boolean, config: SessionConfig, result: Garbage
     print(io, { command: 'gc', tableName: config.tableName, ...result, itemsPerSecond })
   } else {
     io.stdout.write(
-      `${result.aborted ? 'Stopped early: deleted' : 'Deleted'} ${formatNumber(result.deleted)} of ${formatNumber(result.scanned)} items scanned from "${config.tableName}" in ${seconds.toFixed(1)} s (${formatNumber(itemsPerSecond)} items/s); ${formatNumber(result.retried)} requests retried.\n`,
+      `${result.aborted ? 'Stopped early: deleted' : 'Deleted'} ${formatNumber(result.deleted)} of ${formatNumber(result.scanned)} items scanned from "${config.tableName}" in ${seconds.toFixed(1)} s (${formatNumber(itemsPerSecond)} items/s); ${formatNumber(result.skipped)} skipped (active again, or already gone); ${formatNumber(result.retried)} requests retried.\n`,
     )
   }
   return result.aborted ? 130 : 0

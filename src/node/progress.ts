@@ -37,6 +37,7 @@ export function progressPrinter(stream: { write(text: string): unknown }) {
       `${formatNumber(Math.round(latest.scanned / seconds))} items/s`,
       `segments ${latest.segmentsDone}/${latest.segments}`,
     ]
+    if (latest.skipped > 0) parts.push(`skipped ${formatNumber(latest.skipped)}`)
     if (latest.retried > 0) parts.push(`retried ${formatNumber(latest.retried)}`)
     stream.write(`\r\x1b[2K${parts.join(' · ')}`) // back to the line's start, clear it, redraw
     shown = true
