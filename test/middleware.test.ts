@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { hashSessionId, importSigningKeys, signSessionId } from '../src/crypto.ts'
 import {
@@ -10,6 +12,7 @@ import {
   SessionStoreError,
   sessionMiddleware,
 } from '../src/index.ts'
+import { scanAll } from './dynamodb.ts'
 import { app, dynamoStore, OLD_SECRET, SECRET, sessionCookie } from './harness.ts'
 
 const count = async (request: Request) => {
@@ -135,7 +138,65 @@ describe('the session id at rest', () => {
     expect(record?.key).not.toContain(id)
     expect(await store.load(id)).toBeUndefined()
   })
+
+  it('leaves no attribute of the raw item holding the id, the cookie or its signature; the key is the SHA-256 of the id', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(async (request) => {
+      await getSession(request).setUser('ada')
+      return count(request)
+    })
+    await sessions.send(count, cookie?.value) // an update writes the item too
+    const value = cookie?.value ?? ''
+    const [id = '', signature = ''] = value.split('.')
+    expect(id).toHaveLength(43)
+    expect(signature).toHaveLength(43)
+
+    const items = await scanAll(env.client, env.tableName)
+    expect(items).toHaveLength(1)
+    const [item = {}] = items
+    expect(item.data).toEqual({ M: { count: { S: '2' } } }) // the update is in the scanned item
+    expect(item.user_id).toEqual({ S: 'ada' })
+    // Hashed here with node:crypto, not with the library's own code.
+    expect(item.session_id).toEqual({ S: createHash('sha256').update(id).digest('base64url') })
+    const idBytes = Buffer.from(id, 'base64url')
+    const traces = [
+      value,
+      id,
+      signature,
+      idBytes.toString('base64').replace(/=+$/, ''),
+      idBytes.toString('hex'),
+    ]
+    const texts = [...textsOf(item)]
+    expect(texts).toContain('session_id') // the walk reaches names and values alike
+    for (const text of texts) for (const trace of traces) expect(text).not.toContain(trace)
+  })
 })
+
+/** Every attribute name and every value of an item, as text, at any depth. */
+function* textsOf(item: Record<string, AttributeValue>): Generator<string> {
+  for (const [name, value] of Object.entries(item)) {
+    yield name
+    yield* valueTexts(value)
+  }
+}
+
+function* valueTexts(value: AttributeValue): Generator<string> {
+  if (value.S !== undefined) yield value.S
+  if (value.N !== undefined) yield value.N
+  if (value.B !== undefined) yield* bytesTexts(value.B)
+  for (const text of [...(value.SS ?? []), ...(value.NS ?? [])]) yield text
+  for (const bytes of value.BS ?? []) yield* bytesTexts(bytes)
+  for (const entry of value.L ?? []) yield* valueTexts(entry)
+  if (value.M !== undefined) yield* textsOf(value.M)
+}
+
+function* bytesTexts(bytes: Uint8Array): Generator<string> {
+  const buffer = Buffer.from(bytes)
+  yield buffer.toString('latin1')
+  yield buffer.toString('base64')
+  yield buffer.toString('hex')
+}
 
 describe('lazy loading', () => {
   it('makes no DynamoDB call and sets no cookie when the handler never touches the session', async () => {

@@ -2,7 +2,7 @@
 // new Request() through the built package, against DynamoDB Local. The runners (node.ts, deno.ts,
 // bun.ts, workerd.ts) hand it the package and their environment and print its one JSON line.
 import {
-  CreateTableCommand,
+  type AttributeValue,
   DescribeTableCommand,
   type DynamoDBClient,
   ScanCommand,
@@ -86,6 +86,37 @@ const json = (value: unknown) => new Response(JSON.stringify(value ?? null))
 async function itemCount(client: DynamoDBClient, tableName: string): Promise<number> {
   const page = await client.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }))
   return page.Count ?? 0
+}
+
+/** Every item of the table, raw. */
+async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = []
+  let start: Record<string, AttributeValue> | undefined
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }))
+    items.push(...(page.Items ?? []))
+    start = page.LastEvaluatedKey
+  } while (start)
+  return items
+}
+
+/**
+ * The store key of a `sid=<id>.<signature>` cookie as the README defines it: the base64url
+ * SHA-256 of the id, computed here with WebCrypto rather than by the package.
+ */
+async function storeKeyOf(cookie: string | undefined): Promise<string> {
+  const id = idOf(cookie)
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(id)))
+  let binary = ''
+  for (const byte of digest) binary += String.fromCharCode(byte)
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+/** The session id in a `sid=<id>.<signature>` cookie. */
+function idOf(cookie: string | undefined): string {
+  const id = cookie?.split('=')[1]?.split('.')[0]
+  assert(id, `a session cookie: ${cookie}`)
+  return id
 }
 
 /** The stored expiry (epoch seconds) of the one session holding `marker`. */
@@ -274,6 +305,105 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'encryption at rest: a value set is read back on the next request, and the table holds no plaintext of it',
+    async run({ lib, store, tableName }) {
+      const s = store()
+      const middleware = lib.sessionMiddleware({ secretKey: SECRET, store: s, encrypt: true })
+      const card = `4111-${Math.random().toString(36).slice(2)}`
+      const profile = { name: `ada-${Math.random().toString(36).slice(2)}`, card }
+      const created = await send(lib, middleware, undefined, (session) => session.set('profile', profile))
+      assert(created.setCookie, 'a new session sets a cookie')
+      const key = await storeKeyOf(created.cookie)
+      const items = await scanAll(s.client, tableName)
+      const item = items.find((item) => item.session_id?.S === key)
+      assert(item, `the session's item, under the SHA-256 of its id (${key})`)
+      const stored = item.data?.M?.profile?.S
+      assert(stored?.startsWith('{"$sealed":"Fe26.2*'), `profile stored sealed: ${stored}`)
+      const dump = JSON.stringify(items)
+      for (const plain of [card, profile.name, JSON.stringify(profile)]) {
+        assert(!dump.includes(plain), `the table holds the plaintext ${plain}`)
+      }
+      const read = await send(lib, middleware, created.cookie, async (session) =>
+        json(await session.get('profile')),
+      )
+      equal(read.body, JSON.stringify(profile), 'value read back on the next request')
+      equal(read.setCookie, null, 'Set-Cookie on the read')
+    },
+  },
+  {
+    name: 'log out everywhere: destroyUserSessions ends the other session of the user, and keeps the except one',
+    async run({ lib, store, tableName }) {
+      const s = store()
+      const middleware = lib.sessionMiddleware({ secretKey: SECRET, store: s })
+      const userId = `user-${Math.random().toString(36).slice(2)}`
+      const login = (device: string) => async (session: Package.Session) => {
+        await session.setUser(userId)
+        await session.set('device', device)
+      }
+      const whoAmI: Handler = async (session) =>
+        json({ user: (await session.getUser()) ?? null, device: (await session.get('device')) ?? null })
+      const laptop = await send(lib, middleware, undefined, login('laptop'))
+      const phone = await send(lib, middleware, undefined, login('phone'))
+      const [laptopKey, phoneKey] = [await storeKeyOf(laptop.cookie), await storeKeyOf(phone.cookie)]
+      notEqual(laptopKey, phoneKey, 'store keys of the two sessions')
+
+      const listed = await lib.listUserSessions(s, userId)
+      equal(
+        JSON.stringify(listed.map(({ key }) => key).sort()),
+        JSON.stringify([laptopKey, phoneKey].sort()),
+        'store keys listed for the user',
+      )
+      for (const session of listed) {
+        assert(
+          session.createdAt > 0 &&
+            session.updatedAt >= session.createdAt &&
+            session.expiresAt > session.updatedAt,
+          `listed times: ${JSON.stringify(session)}`,
+        )
+        for (const cookie of [laptop.cookie, phone.cookie]) {
+          assert(!JSON.stringify(session).includes(idOf(cookie)), 'a listed session holds a cookie id')
+        }
+      }
+
+      // From the laptop: "log out of all other devices".
+      const ended = await send(lib, middleware, laptop.cookie, async (session) =>
+        json(await lib.destroyUserSessions(s, userId, { except: session, settleMs: 100 })),
+      )
+      equal(ended.body, '1', 'sessions ended')
+      const keys = (await scanAll(s.client, tableName)).map((item) => item.session_id?.S)
+      assert(keys.includes(laptopKey), 'the except session is still in the table')
+      assert(!keys.includes(phoneKey), 'the ended session is gone from the table')
+      equal(
+        JSON.stringify((await lib.listUserSessions(s, userId)).map(({ key }) => key)),
+        JSON.stringify([laptopKey]),
+        'store keys listed after the logout',
+      )
+
+      const kept = await send(lib, middleware, laptop.cookie, whoAmI)
+      equal(
+        kept.body,
+        JSON.stringify({ user: userId, device: 'laptop' }),
+        'the except session after the logout',
+      )
+      equal(kept.setCookie, null, 'Set-Cookie for the except session')
+      const gone = await send(lib, middleware, phone.cookie, whoAmI)
+      equal(gone.body, JSON.stringify({ user: null, device: null }), 'the ended session after the logout')
+      // A fresh session: a write under the ended cookie starts a new id, and does not bring it back.
+      const again = await send(lib, middleware, phone.cookie, (session) =>
+        session.set('device', 'phone again'),
+      )
+      assert(again.setCookie, 'a write under the ended cookie sets a new cookie')
+      notEqual(idOf(again.cookie), idOf(phone.cookie), 'session id after a write under the ended cookie')
+      const after = (await scanAll(s.client, tableName)).map((item) => item.session_id?.S)
+      assert(!after.includes(phoneKey), 'the ended session stays gone')
+      equal(
+        (await lib.listUserSessions(s, userId)).length,
+        1,
+        'sessions of the user after a write under the ended cookie',
+      )
+    },
+  },
+  {
     name: 'cross-runtime: mints a cookie for another runtime',
     async run(context) {
       const middleware = context.lib.sessionMiddleware({ secretKey: SECRET, store: context.store() })
@@ -333,7 +463,7 @@ export async function runSuite(input: SuiteInput): Promise<SuiteReport> {
   }
   const results: CaseResult[] = []
   try {
-    await createTable(context.store().client, tableName)
+    await createTable(input.lib, context.store().client, tableName)
     for (const testCase of cases.filter((c) => !input.only || c.name.startsWith(input.only))) {
       const caseStarted = Date.now()
       try {
@@ -363,21 +493,16 @@ export async function runSuite(input: SuiteInput): Promise<SuiteReport> {
   }
 }
 
-async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'session_id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'session_id', AttributeType: 'S' }],
-    }),
-  )
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
-    if (table?.TableStatus === 'ACTIVE') return
-    await sleep(100)
-  }
-  throw new Error(`table ${tableName} did not become ACTIVE`)
+/**
+ * The run's table, made by the package's own createTable() as production would make it: with the
+ * keys-only user index that listUserSessions() and destroyUserSessions() query, and TTL.
+ */
+async function createTable(lib: typeof Package, client: DynamoDBClient, tableName: string): Promise<void> {
+  const report = await lib.createTable({ tableName, client, maxWaitTime: 60 })
+  assert(report.created && report.problems.length === 0, `createTable: ${JSON.stringify(report)}`)
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
+  const index = table?.GlobalSecondaryIndexes?.find(({ IndexName }) => IndexName === 'user_id-index')
+  equal(index?.Projection?.ProjectionType, 'KEYS_ONLY', 'projection of the user index')
 }
 
 /** Reads the runner's environment: where DynamoDB Local is, and a foreign cookie to read, if any. */
