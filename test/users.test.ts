@@ -107,6 +107,27 @@ describe('log out everywhere, on DynamoDB', () => {
     expect((await sessions.send(whoAmI, cookie?.value)).body).toBe('nobody')
   })
 
+  it('keeps it destroyed when a request in flight calls regenerate() afterwards', async () => {
+    const sessions = app(store)
+    const { cookie } = await sessions.send(login('grace-regenerating'))
+    const loaded = deferred()
+    const loggedOut = deferred()
+    const slow = sessions.send(async (request) => {
+      const session = getSession(request)
+      await session.getUser()
+      loaded.resolve()
+      await loggedOut.promise
+      await session.regenerate() // a privilege change, in the request the logout raced
+      return new Response('regenerated')
+    }, cookie?.value)
+    await loaded.promise
+    expect(await destroyUserSessions(store, 'grace-regenerating', { settleMs: 0 })).toBe(1)
+    loggedOut.resolve()
+    const late = await slow
+    expect(late.cookie).toBeUndefined()
+    expect(await listUserSessions(store, 'grace-regenerating')).toEqual([])
+  })
+
   it('pages through a thousand sessions of one user with the longest user id', async () => {
     const counted = localClient()
     const counter = countCalls(counted)
