@@ -2,7 +2,10 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  type DescribeTableCommandOutput,
   DescribeTimeToLiveCommand,
+  type DescribeTimeToLiveCommandOutput,
+  type DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -23,6 +26,98 @@ async function ttlOf(tableName: string) {
     new DescribeTimeToLiveCommand({ TableName: tableName }),
   )
   return { status: ttl?.TimeToLiveStatus, attribute: ttl?.AttributeName }
+}
+
+/**
+ * DynamoDB Local has a table, its index and its TTL ready at once; AWS takes seconds to minutes.
+ * This makes `target` answer for `tableName` as AWS does meanwhile: the first `table`
+ * DescribeTables say the table is CREATING, the first `index` say the user index is CREATING, the
+ * first `ttl` DescribeTimeToLives that would say ENABLED say ENABLING, and the first `deleting`
+ * DescribeTables that would find no table find it DELETING. `Infinity` stalls for ever. Added at
+ * the initialize step, so the SDK's waiters see the same answers as createTable's own polls.
+ */
+function slowLikeAWS(
+  target: DynamoDBClient,
+  tableName: string,
+  { table = 0, index = 0, ttl = 0, deleting = 0 },
+) {
+  const seen = {
+    /** When each DescribeTable and DescribeTimeToLive of the table was sent, in ms since `start`. */
+    describeTable: [] as number[],
+    describeTimeToLive: [] as number[],
+    /** How many answers were rewritten, of each kind. */
+    stalled: { table: 0, index: 0, ttl: 0, deleting: 0 },
+  }
+  const start = performance.now()
+  target.middlewareStack.add(
+    (next, context) => async (args) => {
+      if ((args.input as { TableName?: string }).TableName !== tableName) return next(args)
+      if (context.commandName === 'DescribeTimeToLiveCommand') {
+        seen.describeTimeToLive.push(performance.now() - start)
+        const result = await next(args)
+        const output = result.output as DescribeTimeToLiveCommandOutput
+        const real = output.TimeToLiveDescription
+        if (real?.TimeToLiveStatus !== 'ENABLED' || seen.stalled.ttl >= ttl) return result
+        seen.stalled.ttl += 1
+        return {
+          ...result,
+          output: { ...output, TimeToLiveDescription: { ...real, TimeToLiveStatus: 'ENABLING' } },
+        }
+      }
+      if (context.commandName !== 'DescribeTableCommand') return next(args)
+      const call = seen.describeTable.push(performance.now() - start)
+      let result: Awaited<ReturnType<typeof next>>
+      try {
+        result = await next(args)
+      } catch (error) {
+        if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error
+        if (seen.stalled.deleting >= deleting) throw error
+        seen.stalled.deleting += 1
+        const output: DescribeTableCommandOutput = {
+          $metadata: {},
+          Table: { TableName: tableName, TableStatus: 'DELETING' },
+        }
+        return { response: undefined, output }
+      }
+      const output = result.output as DescribeTableCommandOutput
+      const real = output.Table
+      if (!real) return result
+      const stallTable = call <= table
+      const stallIndex = call <= index
+      if (stallTable) seen.stalled.table += 1
+      if (stallIndex) seen.stalled.index += 1
+      return {
+        ...result,
+        output: {
+          ...output,
+          Table: {
+            ...real,
+            ...(stallTable ? { TableStatus: 'CREATING' } : {}),
+            GlobalSecondaryIndexes: real.GlobalSecondaryIndexes?.map((gsi) =>
+              stallIndex && gsi.IndexName === 'user_id-index' ? { ...gsi, IndexStatus: 'CREATING' } : gsi,
+            ),
+          },
+        },
+      }
+    },
+    { step: 'initialize', name: `slowLikeAWS${Math.random()}` },
+  )
+  return seen
+}
+
+/** How `work` failed, and how many ms it took to fail. */
+async function failureOf(work: Promise<unknown>): Promise<{ error: unknown; elapsed: number }> {
+  const started = performance.now()
+  const error = await work.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
+  return { error, elapsed: performance.now() - started }
+}
+
+/** Gaps between successive times, in ms. */
+function gaps(times: number[]): number[] {
+  return times.slice(1).map((time, i) => time - (times[i] ?? 0))
 }
 
 describe('createTable', () => {
@@ -160,6 +255,67 @@ describe('createTable', () => {
     await expect(failure).rejects.toThrow(/"writeCapacity" is missing: give both/)
     expect((await checkTable({ client, tableName })).exists).toBe(false)
   })
+
+  it('waits, asking less and less often, until the table, its user index and its TTL are ready', async () => {
+    const own = localClient()
+    try {
+      const tableName = uniqueTableName('slow')
+      const seen = slowLikeAWS(own, tableName, { table: 2, index: 4, ttl: 2 })
+      const report = await createTable({ client: own, tableName })
+      // Every in-between answer went to createTable's waiting, none to its final report.
+      expect(seen.stalled).toEqual({ table: 2, index: 4, ttl: 2, deleting: 0 })
+      expect(report).toMatchObject({
+        created: true,
+        status: 'ACTIVE',
+        userIndex: { name: 'user_id-index', status: 'ACTIVE' },
+        ttl: { status: 'ENABLED', attribute: 'expire_at' },
+        problems: [],
+      })
+      // Four answers with the index CREATING, one with it ACTIVE, then the report's.
+      expect(seen.describeTable.length).toBeGreaterThanOrEqual(6)
+      // TTL: DISABLED (so it is turned on), ENABLING, ENABLING, ENABLED, then the report's.
+      expect(seen.describeTimeToLive).toHaveLength(5)
+      // Backoff: 1 s after the first ENABLING, 2 s after the second (timers may fire a little early).
+      const [, afterFirst = 0, afterSecond = 0] = gaps(seen.describeTimeToLive)
+      expect(afterFirst).toBeGreaterThanOrEqual(950)
+      expect(afterSecond).toBeGreaterThanOrEqual(1950)
+    } finally {
+      own.destroy()
+    }
+  })
+
+  it.each([
+    {
+      pending: 'a table that stays CREATING',
+      stalls: { table: Number.POSITIVE_INFINITY, index: Number.POSITIVE_INFINITY },
+      message: (tableName: string) => `Table "${tableName}" was not ACTIVE after`,
+    },
+    {
+      pending: 'a user index that stays CREATING',
+      stalls: { index: Number.POSITIVE_INFINITY },
+      message: () => 'The wait ended while its index "user_id-index" was still CREATING',
+    },
+    {
+      pending: 'TTL that stays ENABLING',
+      stalls: { ttl: Number.POSITIVE_INFINITY },
+      message: () => 'The wait ended while its TTL was still ENABLING',
+    },
+  ])('gives up on $pending after maxWaitTime with TABLE_TIMEOUT, naming it', async ({ stalls, message }) => {
+    const own = localClient()
+    try {
+      const tableName = uniqueTableName('stuck')
+      const seen = slowLikeAWS(own, tableName, stalls)
+      const { error, elapsed } = await failureOf(createTable({ client: own, tableName, maxWaitTime: 2 }))
+      expect(error).toBeInstanceOf(TableError)
+      expect(error).toMatchObject({ code: 'TABLE_TIMEOUT' })
+      expect((error as TableError).message).toContain(message(tableName))
+      expect(elapsed).toBeLessThan(2000 + 3000)
+      // It asked again at least once before giving up.
+      expect(seen.stalled.table + seen.stalled.index + seen.stalled.ttl).toBeGreaterThanOrEqual(2)
+    } finally {
+      own.destroy()
+    }
+  })
 })
 
 describe('checkTable', () => {
@@ -215,5 +371,38 @@ describe('deleteTable', () => {
     expect(await deleteTable({ client, tableName })).toEqual({ tableName, deleted: true })
     expect((await checkTable({ client, tableName })).exists).toBe(false)
     expect(await deleteTable({ client, tableName })).toEqual({ tableName, deleted: false })
+  })
+
+  it('waits while the table is still DELETING, until it is gone', async () => {
+    const own = localClient()
+    try {
+      const tableName = uniqueTableName('deleting')
+      await createTable({ client, tableName })
+      const seen = slowLikeAWS(own, tableName, { deleting: 3 })
+      expect(await deleteTable({ client: own, tableName })).toEqual({ tableName, deleted: true })
+      expect(seen.stalled.deleting).toBe(3)
+      // Three DELETING answers, then the one that found no table.
+      expect(seen.describeTable).toHaveLength(4)
+      expect(gaps(seen.describeTable).reduce((sum, gap) => sum + gap, 0)).toBeGreaterThanOrEqual(1950)
+    } finally {
+      own.destroy()
+    }
+  })
+
+  it('gives up on a table that stays DELETING after maxWaitTime with TABLE_TIMEOUT', async () => {
+    const own = localClient()
+    try {
+      const tableName = uniqueTableName('undying')
+      await createTable({ client, tableName })
+      const seen = slowLikeAWS(own, tableName, { deleting: Number.POSITIVE_INFINITY })
+      const { error, elapsed } = await failureOf(deleteTable({ client: own, tableName, maxWaitTime: 2 }))
+      expect(error).toBeInstanceOf(TableError)
+      expect(error).toMatchObject({ code: 'TABLE_TIMEOUT' })
+      expect((error as TableError).message).toContain(`Table "${tableName}" was still there after`)
+      expect(elapsed).toBeLessThan(2000 + 3000)
+      expect(seen.stalled.deleting).toBeGreaterThanOrEqual(2)
+    } finally {
+      own.destroy()
+    }
   })
 })
