@@ -296,7 +296,7 @@ async function waitForUserIndex(
   layout: TableLayout,
   deadline: number,
 ): Promise<void> {
-  await poll(deadline, async () => {
+  await poll(layout, deadline, async () => {
     const status = userIndexOf(await describeTable(client, layout), layout)?.IndexStatus
     return status === 'ACTIVE' ? undefined : `its index "${layout.userIndex}" was still ${status}`
   })
@@ -324,7 +324,7 @@ async function enableTimeToLive(
         }),
     )
   }
-  await poll(deadline, async () => {
+  await poll(layout, deadline, async () => {
     const ttl = await describe()
     const problem = ttl.status === 'DISABLED' ? undefined : ttlProblems(layout, ttl.status, ttl.attribute)[0]
     if (problem) throw new TableError('TABLE_MISMATCH', `Table "${layout.tableName}": ${problem}`)
@@ -341,20 +341,26 @@ async function describeTimeToLive(client: DynamoDBClient, layout: TableLayout) {
 
 /**
  * Asks `check` until it returns undefined (done), pausing 1 s, then twice as long each time up
- * to 10 s; past the deadline, a `TableError` with code `TABLE_TIMEOUT` says what was still pending.
+ * to 10 s, the last pause cut short to end at the deadline; past it, a `TableError` with code
+ * `TABLE_TIMEOUT` says what was still pending.
  */
-async function poll(deadline: number, check: () => Promise<string | undefined>): Promise<void> {
+async function poll(
+  layout: TableLayout,
+  deadline: number,
+  check: () => Promise<string | undefined>,
+): Promise<void> {
   let delay = POLL.minDelay * 1000
   for (;;) {
     const pending = await check()
     if (pending === undefined) return
-    if (Date.now() + delay > deadline) {
+    const left = deadline - Date.now()
+    if (left <= 0) {
       throw new TableError(
         'TABLE_TIMEOUT',
-        `The wait ended while ${pending}: see \`npx dynamodb-session check-table\` later, or raise maxWaitTime.`,
+        `Table "${layout.tableName}": the wait ended while ${pending}: see \`npx dynamodb-session check-table\` later, or raise maxWaitTime.`,
       )
     }
-    await new Promise((resolve) => setTimeout(resolve, delay))
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)))
     delay = Math.min(delay * 2, POLL.maxDelay * 1000)
   }
 }
