@@ -77,6 +77,7 @@ describe('item layout with the default options', () => {
       created_at: n(record.createdAt),
       updated_at: n(next.updatedAt),
       expire_at: n(next.expiresAt),
+      version: n(1), // one update so far
     })
   })
 
@@ -170,8 +171,9 @@ describe('custom layout: keyAttribute, keyPrefix, sortKey, dataAttribute, expire
       payload: { M: { user: json('bob') } },
       updated_at: n(next.updatedAt),
       ttl: n(next.expiresAt),
+      version: n(1),
     })
-    expect(await store.load(record.key)).toEqual(next)
+    expect(await store.load(record.key)).toEqual({ ...next, version: 1 })
     await store.delete(record.key)
     expect(await itemOf(tableName, 'pk', `SESSION#${record.key}`)).toBeUndefined()
   })
@@ -314,7 +316,7 @@ describe('DynamoDB’s 400 KB item limit', () => {
     expect(await store.load(record.key)).toEqual(record)
     const next = { ...record, data: { blob: 'z'.repeat(390_000) } }
     expect(await store.update(next, ['blob'])).toBe(true)
-    expect(await store.load(record.key)).toEqual(next)
+    expect(await store.load(record.key)).toEqual({ ...next, version: 1 })
   })
 
   it('accepts an item of exactly the limit, which DynamoDB Local stores, and refuses one byte more', async () => {
