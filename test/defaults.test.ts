@@ -2,24 +2,10 @@
 // (14 days) and touchAfter min(3600, maxStale / 10).
 import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { getSession } from '../src/index.ts'
 import { scanAll } from './dynamodb.ts'
-import { app, dynamoStore } from './harness.ts'
+import { app, at, count, dynamoStore, epoch, readCount } from './harness.ts'
 
 const FOURTEEN_DAYS = 1209600
-
-const count = async (request: Request) => {
-  const session = getSession<{ count: number }>(request)
-  const next = ((await session.get('count')) ?? 0) + 1
-  await session.set('count', next)
-  return new Response(String(next))
-}
-const readCount = async (request: Request) =>
-  new Response(String((await getSession<{ count: number }>(request).get('count')) ?? 0))
-
-const T0 = Date.UTC(2030, 0, 1) // a fixed clock: only Date is faked, timers and sockets run for real
-const at = (seconds: number) => vi.setSystemTime(T0 + seconds * 1000)
-const epoch = (seconds: number) => T0 / 1000 + seconds
 
 /** The input of every UpdateItem the client sends from now on. */
 function updateInputs(client: DynamoDBClient): UpdateItemCommandInput[] {

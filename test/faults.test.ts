@@ -3,14 +3,7 @@ import { hashSessionId } from '../src/crypto.ts'
 import { DynamoDBStore, failOpen, getSession, type SessionError } from '../src/index.ts'
 import { createSessionTable, localClient, scanAll, uniqueTableName } from './dynamodb.ts'
 import { startFaultProxy } from './fault-proxy.ts'
-import { app } from './harness.ts'
-
-const count = async (request: Request) => {
-  const session = getSession<{ count: number }>(request)
-  const next = ((await session.get('count')) ?? 0) + 1
-  await session.set('count', next)
-  return new Response(String(next))
-}
+import { app, count } from './harness.ts'
 
 describe('DynamoDB faults', () => {
   const client = localClient()

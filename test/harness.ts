@@ -1,4 +1,11 @@
-import { DynamoDBStore, type SessionOptions, type Store, sessionMiddleware } from '../src/index.ts'
+import { vi } from 'vitest'
+import {
+  DynamoDBStore,
+  getSession,
+  type SessionOptions,
+  type Store,
+  sessionMiddleware,
+} from '../src/index.ts'
 import type { Next } from '../src/middleware.ts'
 import { countCalls, createSessionTable, localClient, uniqueTableName } from './dynamodb.ts'
 
@@ -48,3 +55,23 @@ export function deferred() {
   })
   return { promise, resolve }
 }
+
+/** A visit counter: reads `count`, adds one, stores it and answers it. */
+export async function count(request: Request): Promise<Response> {
+  const session = getSession<{ count: number }>(request)
+  const next = ((await session.get('count')) ?? 0) + 1
+  await session.set('count', next)
+  return new Response(String(next))
+}
+
+/** Answers the session's `count` (0 when none) and changes nothing. */
+export async function readCount(request: Request): Promise<Response> {
+  return new Response(String((await getSession<{ count: number }>(request).get('count')) ?? 0))
+}
+
+/** A fixed clock for expiry tests (fake only Date, so timers and sockets run for real). */
+export const T0 = Date.UTC(2030, 0, 1)
+/** Moves the faked Date to `seconds` after T0. */
+export const at = (seconds: number) => vi.setSystemTime(T0 + seconds * 1000)
+/** T0 + `seconds` in epoch seconds, as the table stores times. */
+export const epoch = (seconds: number) => T0 / 1000 + seconds

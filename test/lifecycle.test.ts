@@ -9,22 +9,9 @@ import {
 } from '../src/index.ts'
 import type { SessionRecord } from '../src/store.ts'
 import { scanAll } from './dynamodb.ts'
-import { app, deferred, dynamoStore, OLD_SECRET, SECRET } from './harness.ts'
+import { app, at, count, deferred, dynamoStore, epoch, OLD_SECRET, readCount, SECRET } from './harness.ts'
 
 type Data = { count: number; user: string; note: string; a: number; b: number; blob: string }
-
-const count = async (request: Request) => {
-  const session = getSession<Data>(request)
-  const next = ((await session.get('count')) ?? 0) + 1
-  await session.set('count', next)
-  return new Response(String(next))
-}
-const readCount = async (request: Request) =>
-  new Response(String((await getSession<Data>(request).get('count')) ?? 0))
-
-const T0 = Date.UTC(2030, 0, 1) // a fixed clock: only Date is faked, timers and sockets run for real
-const at = (seconds: number) => vi.setSystemTime(T0 + seconds * 1000)
-const epoch = (seconds: number) => T0 / 1000 + seconds
 
 const recordOf = async (store: DynamoDBStore, id: string | undefined): Promise<SessionRecord | undefined> =>
   store.load(await hashSessionId(id ?? ''))

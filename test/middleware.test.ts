@@ -13,16 +13,8 @@ import {
   sessionMiddleware,
 } from '../src/index.ts'
 import { scanAll } from './dynamodb.ts'
-import { app, dynamoStore, OLD_SECRET, SECRET, sessionCookie } from './harness.ts'
+import { app, count, dynamoStore, OLD_SECRET, readCount, SECRET, sessionCookie } from './harness.ts'
 
-const count = async (request: Request) => {
-  const session = getSession<{ count: number }>(request)
-  const next = ((await session.get('count')) ?? 0) + 1
-  await session.set('count', next)
-  return new Response(String(next))
-}
-const readCount = async (request: Request) =>
-  new Response(String((await getSession<{ count: number }>(request).get('count')) ?? 0))
 const untouched = () => new Response('no session here')
 
 describe('secretKey', () => {
