@@ -11,9 +11,15 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { gunzip, gzip } from './compression.ts'
-import { SessionStoreError, SessionTooLargeError } from './errors.ts'
-import { nowInSeconds, type SessionRecord, type Store, type UserSession } from './store.ts'
-import { setOwn } from './values.ts'
+import { SessionError, SessionStoreError, SessionTooLargeError } from './errors.ts'
+import {
+  nowInSeconds,
+  type SessionRecord,
+  type Store,
+  type UpdateOptions,
+  type UserSession,
+} from './store.ts'
+import { setOwn, withChanges } from './values.ts'
 
 export interface DynamoDBStoreOptions {
   /** The table's name. Required. */
@@ -227,8 +233,15 @@ export class DynamoDBStore implements Store {
     )
   }
 
-  async update(record: SessionRecord, changedKeys: readonly string[], userChanged = false): Promise<boolean> {
-    if (changedKeys.length <= MAX_KEYS_PER_UPDATE) return this.#update(record, changedKeys, userChanged)
+  async update(
+    record: SessionRecord,
+    changedKeys: readonly string[],
+    { userChanged = false, ifUnchanged = false }: UpdateOptions = {},
+  ): Promise<boolean> {
+    const write = (replaced: SessionRecord, keys: readonly string[] | 'all') =>
+      this.#update(replaced, keys, userChanged, ifUnchanged || keys === 'all')
+    if (changedKeys.length <= MAX_KEYS_PER_UPDATE) return write(record, changedKeys)
+    if (ifUnchanged) return write(record, 'all')
     // Too many keys to name one by one: the whole map is written, on condition that no update came
     // since `base` was read (compare-and-swap on the version). When one did, this request's
     // changes are applied again on top of what is stored now, so neither request loses its change.
@@ -236,22 +249,31 @@ export class DynamoDBStore implements Store {
     for (let attempt = 1; attempt <= MAX_REPLACE_ATTEMPTS; attempt++) {
       const replaced = {
         ...record,
-        version: base.version ?? 0,
+        version: base.version,
         data: withChanges(base.data, record.data, changedKeys),
       }
-      if (await this.#update(replaced, 'all', userChanged)) return true
+      if (await write(replaced, 'all')) return true
       const current = await this.#load(record.key, true)
       if (!current) return false // destroyed meanwhile: it stays destroyed
       base = current
     }
-    throw new SessionStoreError(
-      `UpdateItem on table "${this.#tableName}"`,
-      new Error(`other requests changed the session ${MAX_REPLACE_ATTEMPTS} times while this one wrote it`),
+    throw new SessionError(
+      'SESSION_CONFLICT',
+      `Other requests changed the session ${MAX_REPLACE_ATTEMPTS} times while this one wrote its ${changedKeys.length} ` +
+        'changed keys; nothing was written. The client may retry.',
     )
   }
 
-  /** One conditional UpdateItem: the keys named, or with `'all'` the whole data map at `record.version`. */
-  async #update(record: SessionRecord, changedKeys: readonly string[] | 'all', userChanged: boolean) {
+  /**
+   * One conditional UpdateItem of the keys named, or with `'all'` of the whole data map; with
+   * `checkVersion`, only while the item is still at `record.version`.
+   */
+  async #update(
+    record: SessionRecord,
+    changedKeys: readonly string[] | 'all',
+    userChanged: boolean,
+    checkVersion: boolean,
+  ) {
     const item = await this.#toItem(record)
     const names: Record<string, string> = {
       '#key': this.#keyAttribute,
@@ -273,7 +295,6 @@ export class DynamoDBStore implements Store {
       names['#data'] = this.#dataAttribute
       set.push('#data = :data')
       values[':data'] = item[this.#dataAttribute] as AttributeValue
-      condition += ` AND ${versionCondition(record.version ?? 0, values)}`
     } else if (changedKeys.length > 0) {
       names['#data'] = this.#dataAttribute
       const data = item[this.#dataAttribute]?.M ?? {}
@@ -288,6 +309,7 @@ export class DynamoDBStore implements Store {
         }
       })
     }
+    if (checkVersion) condition += ` AND ${versionCondition(record.version, values)}`
     if (userChanged) {
       names['#user'] = this.#userAttribute
       if (record.userId === undefined) remove.push('#user')
@@ -336,7 +358,7 @@ export class DynamoDBStore implements Store {
     )
   }
 
-  async delete(key: string, onlyIf?: { version?: number }): Promise<boolean> {
+  async delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean> {
     if (!onlyIf) {
       await this.#send('DeleteItem', (client, options) =>
         client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: this.#key(key) }), options),
@@ -346,7 +368,7 @@ export class DynamoDBStore implements Store {
     const names: Record<string, string> = { '#key': this.#keyAttribute, '#expires': this.#expiresAttribute }
     const values: Record<string, AttributeValue> = { ':now': number(nowInSeconds()) }
     let condition = 'attribute_exists(#key) AND #expires > :now'
-    if (onlyIf.version !== undefined) {
+    if (onlyIf !== 'live') {
       names['#version'] = VERSION
       condition += ` AND ${versionCondition(onlyIf.version, values)}`
     }
@@ -591,26 +613,10 @@ export function clientConfig({
   return config
 }
 
-/** The condition that an item is still at `version` (a new item has no version attribute yet). */
-function versionCondition(version: number, values: Record<string, AttributeValue>): string {
-  if (version === 0) return 'attribute_not_exists(#version)'
-  values[':version'] = number(version)
-  return '#version = :version'
-}
-
-/** `base` with the values of `changedKeys` taken from `changes` (or removed, where it lacks them). */
-function withChanges(
-  base: Record<string, unknown>,
-  changes: Record<string, unknown>,
-  changedKeys: readonly string[],
-): Record<string, unknown> {
-  const data: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(base)) setOwn(data, key, value)
-  for (const key of changedKeys) {
-    if (Object.hasOwn(changes, key)) setOwn(data, key, changes[key])
-    else delete data[key]
-  }
-  return data
+/** The condition that an item is still at `version`: absent and 0 both mean no update yet. */
+function versionCondition(version: number | undefined, values: Record<string, AttributeValue>): string {
+  values[':version'] = number(version ?? 0)
+  return version ? '#version = :version' : '(attribute_not_exists(#version) OR #version = :version)'
 }
 
 function number(value: number): AttributeValue {

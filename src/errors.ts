@@ -20,6 +20,7 @@ export type SessionErrorCode =
   | 'INVALID_SESSION_VALUE'
   | 'SESSION_ID_COLLISION'
   | 'SESSION_UNREADABLE'
+  | 'SESSION_CONFLICT'
   | 'INVALID_CONFIG'
   | TableErrorCode
 

@@ -350,12 +350,15 @@ async function deleteIfStillIdle(context: Context, keys: Key[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const outcomes = await Promise.allSettled(pending.map(deleteIfIdle))
     const throttled: Key[] = []
+    let failure: unknown
+    // Every outcome is counted before a failure is thrown, so the counts stay what DynamoDB did.
     for (const [index, outcome] of outcomes.entries()) {
       if (outcome.status === 'fulfilled') counts.deleted += 1
       else if (outcome.reason instanceof ConditionalCheckFailedException) counts.skipped += 1
       else if (isThrottling(outcome.reason) && attempt < maxAttempts) throttled.push(pending[index] as Key)
-      else throw toTableError('DeleteItem', layout.tableName, outcome.reason)
+      else failure ??= outcome.reason
     }
+    if (failure !== undefined) throw toTableError('DeleteItem', layout.tableName, failure)
     if (throttled.length === 0) return
     counts.retried += throttled.length
     pending = throttled

@@ -219,11 +219,12 @@ export function createSessionManager<Data extends SessionData>(
     data: SessionData,
     userId: string | undefined,
     now: number,
+    createdAt: number,
   ): Promise<string> => {
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       state.id ??= createSessionId()
       const key = await storeKey(state.id)
-      const record = { key, data, createdAt: now, updatedAt: now, expiresAt: expiresAt(now, now), userId }
+      const record = { key, data, createdAt, updatedAt: now, expiresAt: expiresAt(createdAt, now), userId }
       if (await call('create', () => store.create(record))) return key
       state.id = createSessionId()
     }
@@ -233,16 +234,17 @@ export function createSessionManager<Data extends SessionData>(
     )
   }
 
+  /** True unless the store refused; a store from before delete() answered resolves undefined: deleted. */
+  const deleted = async (key: string, onlyIf?: 'live' | { version: number }) =>
+    (await call('delete', () => store.delete(key, onlyIf))) !== false
+
   /**
    * Decides once, after the handler, what to write; returns what the cookie needs. The current
    * session is written before the items that destroy() left behind are deleted.
    */
   const save = async (state: SessionState): Promise<CookieChange> => {
     const change = await saveCurrent(state)
-    for (const id of state.obsoleteIds) {
-      const key = await storeKey(id)
-      await call('delete', () => store.delete(key))
-    }
+    for (const id of state.obsoleteIds) await deleted(await storeKey(id))
     return change
   }
 
@@ -257,31 +259,32 @@ export function createSessionManager<Data extends SessionData>(
     const { record } = stored
     const changed = changedKeys(record.data, data)
     const userChanged = userId !== record.userId
-    const touchDue = now - record.updatedAt >= touchAfter
-    if (changed.length === 0 && !userChanged && !(touchDue && stored.staleKeys.length > 0)) {
-      if (!touchDue) return state.signedWithOlderKey ? 'set' : undefined
-      const touch = { key: record.key, updatedAt: now, expiresAt: expiresAt(record.createdAt, now) }
-      // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
-      if (!(await call('touch', () => store.touch(touch)))) return undefined
-      return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
-    }
+    const unchanged = changed.length === 0 && !userChanged
+    if (unchanged && now - record.updatedAt < touchAfter) return state.signedWithOlderKey ? 'set' : undefined
+    // After a write the cookie is renewed when it is persistent (its expiry slid) or re-signed.
+    const written: CookieChange = cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
     // Left empty: deleted, unless another request wrote to it since it was read; then only this
     // request's removals are written below, and that request's change stays.
-    if (empty && (await call('delete', () => store.delete(record.key, { version: record.version ?? 0 })))) {
-      return 'expire'
-    }
+    if (!unchanged && empty && (await deleted(record.key, { version: record.version ?? 0 }))) return 'expire'
+    const next = { ...record, updatedAt: now, expiresAt: expiresAt(record.createdAt, now), userId }
     // Stale keys (the other form, or an older secret's seal) are rewritten along with the changes,
-    // or in place of a touch, so every value is sealed by the newest secret within touchAfter.
-    const keys = [...new Set([...changed, ...stored.staleKeys])]
-    const next = {
-      ...record,
-      data: await encode(data, keys, stored.encoded),
-      updatedAt: now,
-      expiresAt: expiresAt(record.createdAt, now),
-      userId,
+    // or in place of a touch, so every value is sealed by the newest secret within touchAfter; but
+    // only if no other request wrote since the read, lest their old values undo its change.
+    const stale = stored.staleKeys.filter((key) => !changed.includes(key))
+    if (stale.length > 0) {
+      const keys = [...changed, ...stale]
+      const resealed = { ...next, data: await encode(data, keys, stored.encoded) }
+      if (await call('update', () => store.update(resealed, keys, { userChanged, ifUnchanged: true }))) {
+        return written
+      }
     }
-    if (!(await call('update', () => store.update(next, keys, userChanged)))) return undefined
-    return cookie.persistent || state.signedWithOlderKey ? 'set' : undefined
+    // A session destroyed meanwhile stays destroyed, and its cookie is left to that request.
+    if (unchanged) {
+      const touched = await call('touch', () => store.touch(next))
+      return touched ? written : undefined
+    }
+    const update = { ...next, data: await encode(data, changed, stored.encoded) }
+    return (await call('update', () => store.update(update, changed, { userChanged }))) ? written : undefined
   }
 
   /** A session not stored yet: new, or moved to a new id by regenerate(). */
@@ -292,18 +295,25 @@ export function createSessionManager<Data extends SessionData>(
     now: number,
     empty: boolean,
   ): Promise<CookieChange> => {
-    const movedFrom = state.movedFrom === undefined ? undefined : await storeKey(state.movedFrom)
+    const moved = state.movedFrom
+    const movedKey = moved && (await storeKey(moved.id))
     if (empty) {
-      if (movedFrom !== undefined) await call('delete', () => store.delete(movedFrom))
-      return state.destroyed || state.hadBadCookie || movedFrom !== undefined ? 'expire' : undefined
+      if (movedKey !== undefined) await deleted(movedKey)
+      return state.destroyed || state.hadBadCookie || movedKey !== undefined ? 'expire' : undefined
     }
     changedKeys({}, data) // proves every value storable
-    const key = await create(state, await encode(data, Object.keys(data)), userId, now)
+    const key = await create(
+      state,
+      await encode(data, Object.keys(data)),
+      userId,
+      now,
+      moved?.createdAt ?? now,
+    )
     // regenerate(): the new item is written first, so a failure never loses the session, and the
     // old one is deleted only while it is live. When another request ended it meanwhile (a
     // logout), the session stays ended: the new item goes too, and the cookie is left to that request.
-    if (movedFrom === undefined || (await call('delete', () => store.delete(movedFrom, {})))) return 'set'
-    await call('delete', () => store.delete(key))
+    if (movedKey === undefined || (await deleted(movedKey, 'live'))) return 'set'
+    await deleted(key)
     return undefined
   }
 

@@ -1,5 +1,11 @@
-import { nowInSeconds, type SessionRecord, type Store, type UserSession } from './store.ts'
-import { setOwn } from './values.ts'
+import {
+  nowInSeconds,
+  type SessionRecord,
+  type Store,
+  type UpdateOptions,
+  type UserSession,
+} from './store.ts'
+import { withChanges } from './values.ts'
 
 /**
  * Keeps sessions in this process's memory, with the same conditional semantics as
@@ -21,17 +27,16 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async update(record: SessionRecord, changedKeys: readonly string[], userChanged = false): Promise<boolean> {
+  async update(
+    record: SessionRecord,
+    changedKeys: readonly string[],
+    options: UpdateOptions = {},
+  ): Promise<boolean> {
     const stored = this.#live(record.key)
     if (!stored) return false
-    for (const key of changedKeys) {
-      if (Object.hasOwn(record.data, key)) {
-        setOwn(stored.data, key, structuredClone(record.data[key]))
-      } else {
-        delete stored.data[key]
-      }
-    }
-    if (userChanged) stored.userId = record.userId
+    if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0)) return false
+    stored.data = withChanges(stored.data, structuredClone(record.data), changedKeys)
+    if (options.userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt
     stored.version = (stored.version ?? 0) + 1
@@ -56,10 +61,10 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async delete(key: string, onlyIf?: { version?: number }): Promise<boolean> {
+  async delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean> {
     if (onlyIf) {
       const stored = this.#live(key)
-      if (!stored || (onlyIf.version !== undefined && (stored.version ?? 0) !== onlyIf.version)) return false
+      if (!stored || (onlyIf !== 'live' && (stored.version ?? 0) !== onlyIf.version)) return false
     }
     this.#records.delete(key)
     return true

@@ -40,8 +40,11 @@ export interface SessionState {
   failure: { error: unknown; response: Response } | undefined
   /** Loading failed and onError chose to go on: the empty session is served but never saved. */
   readOnly: boolean
-  /** The id whose data regenerate() moved to a new id: its item goes once the new one is written. */
-  movedFrom: string | undefined
+  /**
+   * The session regenerate() moved to a new id: its item goes once the new one is written, and
+   * the new one keeps its creation time, so `maxAge` still counts from there.
+   */
+  movedFrom: { id: string; createdAt: number } | undefined
   /** Ids whose items must be deleted: the ones destroy() left behind. */
   obsoleteIds: string[]
   /** Flash keys set during this request: they are for a later request, not this one. */
@@ -144,7 +147,7 @@ export class Session<Data extends SessionData = SessionData> {
     return Object.fromEntries(entries) as Partial<Data>
   }
 
-  /** Removes every value; a session left empty is deleted from the store. */
+  /** Removes every value (not the user it is bound to); a session left with neither is deleted from the store. */
   async clear(): Promise<void> {
     const { values } = await this.#load()
     values.clear()
@@ -185,7 +188,9 @@ export class Session<Data extends SessionData = SessionData> {
   async regenerate(): Promise<void> {
     const loaded = await this.#load()
     const state = this.#state
-    state.movedFrom ??= state.storedId
+    if (loaded.stored && state.storedId !== undefined) {
+      state.movedFrom = { id: state.storedId, createdAt: loaded.stored.record.createdAt }
+    }
     state.storedId = undefined
     state.id = undefined
     loaded.stored = undefined
@@ -197,7 +202,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async destroy(): Promise<void> {
     const state = this.#state
-    for (const id of [state.storedId, state.movedFrom]) if (id !== undefined) state.obsoleteIds.push(id)
+    for (const id of [state.storedId, state.movedFrom?.id]) if (id !== undefined) state.obsoleteIds.push(id)
     state.storedId = undefined
     state.movedFrom = undefined
     state.id = undefined

@@ -39,20 +39,27 @@ export interface Store {
   /**
    * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
    * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
-   * requests changing different keys all keep their change; with `userChanged`, `userId` too.
-   * Adds one to `version`. False, writing nothing, when the record is gone.
+   * requests changing different keys all keep their change. Adds one to `version`. False,
+   * writing nothing, when the record is gone (or, with `ifUnchanged`, no longer at `record.version`).
    */
-  update(record: SessionRecord, changedKeys: readonly string[], userChanged?: boolean): Promise<boolean>
+  update(record: SessionRecord, changedKeys: readonly string[], options?: UpdateOptions): Promise<boolean>
   /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
   touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
   /**
-   * Removes the record, if any, and resolves true. With `onlyIf`, only a live record, and given
-   * `version`, only one that no update has changed since it was read at that version; false,
-   * removing nothing, when the record is not so.
+   * Removes the record, if any, and resolves true. With `onlyIf` `'live'`, only a live record;
+   * with `{ version }`, only a live one that no update has changed since it was read at that
+   * version. False, removing nothing, when the record is not so.
    */
-  delete(key: string, onlyIf?: { version?: number }): Promise<boolean>
+  delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean>
   /** The live sessions bound to `userId`, all pages of them. Optional: needed for "log out everywhere". */
   findByUser?(userId: string): Promise<UserSession[]>
+}
+
+export interface UpdateOptions {
+  /** Writes `userId` too. */
+  userChanged?: boolean | undefined
+  /** Writes only if no update came since `record.version` was read. */
+  ifUnchanged?: boolean | undefined
 }
 
 export function nowInSeconds(): number {

@@ -54,6 +54,21 @@ function refuse(reason: string): never {
   throw new SessionValueError(`Cannot store session value: ${reason}.`)
 }
 
+/** `base` with the values of `keys` taken from `changes`, or removed where `changes` lacks them. */
+export function withChanges(
+  base: Record<string, unknown>,
+  changes: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(base)) setOwn(data, key, value)
+  for (const key of keys) {
+    if (Object.hasOwn(changes, key)) setOwn(data, key, changes[key])
+    else delete data[key]
+  }
+  return data
+}
+
 /** Sets an own, plain data property: unlike `target[key] = value`, safe for keys like `__proto__`. */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })

@@ -1,6 +1,11 @@
 // DynamoDBStore on AWS's DynamoDB Local: the raw items it writes, its options, its size limit, its errors.
 import { createServer, type Socket } from 'node:net'
-import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DynamoDBStore, type DynamoDBStoreOptions, itemSize, MAX_ITEM_BYTES } from '../src/dynamodb-store.ts'
 import { SessionError, SessionStoreError, SessionTooLargeError } from '../src/errors.ts'
@@ -95,6 +100,22 @@ describe('item layout with the default options', () => {
       expect((await store.load(record.key))?.data).toEqual(next.data)
     })
   }
+
+  it('takes a version attribute of 0, written by hand, as no update yet', async () => {
+    const record = newRecord({ a: 1 })
+    await store.create(record)
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { session_id: { S: record.key } },
+        UpdateExpression: 'SET version = :zero',
+        ExpressionAttributeValues: { ':zero': { N: '0' } },
+      }),
+    )
+    expect((await store.load(record.key))?.version).toBe(0)
+    expect(await store.update({ ...record, data: { a: 2 } }, ['a'], { ifUnchanged: true })).toBe(true)
+    expect(await store.delete(record.key, { version: 1 })).toBe(true)
+  })
 
   it('touch changes only updated_at and expire_at of the item', async () => {
     const record = newRecord({ a: 1 })

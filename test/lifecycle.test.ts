@@ -6,6 +6,7 @@ import {
   MemoryStore,
   type SessionError,
   SessionTooLargeError,
+  sessionMiddleware,
 } from '../src/index.ts'
 import type { SessionRecord } from '../src/store.ts'
 import { scanAll } from './dynamodb.ts'
@@ -389,6 +390,34 @@ describe('conditional writes with requests in flight', () => {
     expect(env.counter.calls.filter((call) => call === 'UpdateItemCommand')).toHaveLength(3)
   })
 
+  it("keeps another request's change while re-sealing values of a retired secret", async () => {
+    const env = await dynamoStore()
+    const { cookie } = await app(env.store, { secretKey: OLD_SECRET, encrypt: true }).send(
+      async (request) => {
+        for (const key of ['count', 'a', 'b'] as const) await getSession<Data>(request).set(key, 0)
+        return new Response('ok')
+      },
+    )
+    const rotated = app(env.store, { secretKey: [SECRET, OLD_SECRET], encrypt: true })
+    await interleave(
+      async (request) => {
+        await getSession<Data>(request).set('a', 1)
+        return new Response('a')
+      },
+      () =>
+        rotated.send(async (request) => {
+          await getSession<Data>(request).set('b', 2)
+          return new Response('b')
+        }, cookie?.value),
+      (handler) => rotated.send(handler, cookie?.value),
+    )
+    const read = await rotated.send(
+      async (request) => new Response(JSON.stringify(await getSession(request).all())),
+      cookie?.value,
+    )
+    expect(JSON.parse(read.body)).toEqual({ count: 0, a: 1, b: 2 })
+  })
+
   it('sends no re-signed cookie for a session destroyed while its touch was due', async () => {
     const env = await dynamoStore()
     vi.useFakeTimers({ toFake: ['Date'] })
@@ -410,6 +439,121 @@ describe('conditional writes with requests in flight', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('regenerate() corners', () => {
+  const regenerate = async (request: Request) => {
+    await getSession(request).regenerate()
+    return new Response('regenerated')
+  }
+
+  it('then destroy(): the old item is deleted, no new one is written, the cookie expires', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const out = await sessions.send(async (request) => {
+      await getSession(request).regenerate()
+      await getSession(request).destroy()
+      return new Response('bye')
+    }, cookie?.value)
+    expect(out.cookie?.header).toContain('Max-Age=0')
+    expect(await scanAll(env.client, env.tableName)).toEqual([])
+  })
+
+  it('twice: one new item under the last id, the old one deleted', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const ids: string[] = []
+    const out = await sessions.send(async (request) => {
+      const session = getSession(request)
+      await session.regenerate()
+      ids.push(session.id)
+      await session.regenerate()
+      ids.push(session.id)
+      return new Response('twice')
+    }, cookie?.value)
+    expect(new Set([cookie?.id, ...ids]).size).toBe(3)
+    expect(out.cookie?.id).toBe(ids[1])
+    const items = await scanAll(env.client, env.tableName)
+    expect(items).toHaveLength(1)
+    expect((await recordOf(env.store, ids[1]))?.data).toEqual({ count: 1 })
+  })
+
+  it('of a new session: a plain create, no delete', async () => {
+    const env = await dynamoStore()
+    const out = await app(env.store).send(async (request) => {
+      await getSession(request).regenerate()
+      return count(request)
+    })
+    expect(env.counter.calls).toEqual(['PutItemCommand'])
+    expect((await recordOf(env.store, out.cookie?.id))?.data).toEqual({ count: 1 })
+  })
+
+  it('then clear(): the old item is deleted and the cookie expires', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(count)
+    const out = await sessions.send(async (request) => {
+      await getSession(request).regenerate()
+      await getSession(request).clear()
+      return new Response('cleared')
+    }, cookie?.value)
+    expect(out.cookie?.header).toContain('Max-Age=0')
+    expect(await scanAll(env.client, env.tableName)).toEqual([])
+  })
+
+  it('keeps the creation time, so maxAge still counts from it', async () => {
+    const env = await dynamoStore()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      at(0)
+      const sessions = app(env.store, { maxStale: 600, maxAge: 1000, touchAfter: 60 })
+      const { cookie } = await sessions.send(count)
+      at(500)
+      const out = await sessions.send(regenerate, cookie?.value)
+      const record = await recordOf(env.store, out.cookie?.id)
+      expect(record?.createdAt).toBe(epoch(0))
+      expect(record?.expiresAt).toBe(epoch(1000)) // not 500 + 600
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('what a request never used its session for', () => {
+  it('reads no abort signal (servers such as @hono/node-server make one on demand)', async () => {
+    const withSession = sessionMiddleware({ secretKey: SECRET, store: new MemoryStore() })
+    const request = new Request('https://app.test/')
+    let signalReads = 0
+    const { signal } = request
+    Object.defineProperty(request, 'signal', {
+      get: () => {
+        signalReads += 1
+        return signal
+      },
+    })
+    const response = await withSession(request, () => new Response('no session here'))
+    expect(await response.text()).toBe('no session here')
+    expect(signalReads).toBe(0)
+  })
+})
+
+describe('a session bound to a user', () => {
+  it('clear() removes the values but keeps the item and its user', async () => {
+    const env = await dynamoStore()
+    const sessions = app(env.store)
+    const { cookie } = await sessions.send(async (request) => {
+      await getSession(request).setUser('ada')
+      return count(request)
+    })
+    const out = await sessions.send(async (request) => {
+      await getSession(request).clear()
+      return new Response('cleared')
+    }, cookie?.value)
+    expect(out.cookie).toBeUndefined()
+    expect(await recordOf(env.store, cookie?.id)).toMatchObject({ data: {}, userId: 'ada' })
   })
 })
 

@@ -160,6 +160,19 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
         expect((await store.load(record.key))?.data).toEqual({ ...changed.data, other: 'kept' })
       })
 
+      it('with ifUnchanged, writes only while no other update came since the record was read', async () => {
+        const record = newRecord({ data: { a: 0, b: 0 } })
+        await store.create(record)
+        const read = (await store.load(record.key)) as SessionRecord
+        expect(await store.update({ ...read, data: { a: 1, b: 0 } }, ['a'], { ifUnchanged: true })).toBe(true)
+        // `read` is one update behind now: its writes are refused, and its old `a` never lands
+        const stale = { ...read, data: { a: 0, b: 2 } }
+        expect(await store.update(stale, ['a', 'b'], { ifUnchanged: true })).toBe(false)
+        const many = Array.from({ length: 160 }, (_, index) => `k${index}`)
+        expect(await store.update(stale, [...many, 'a'], { ifUnchanged: true })).toBe(false)
+        expect(await store.load(record.key)).toMatchObject({ data: { a: 1, b: 0 }, version: 1 })
+      })
+
       it('returns false for a missing key and does not create an item (no resurrection)', async () => {
         const record = newRecord()
         expect(await store.update(record, ['user', 'count'])).toBe(false)
@@ -236,10 +249,10 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
         const expired = newRecord({ expiresAt: nowInSeconds() - 1 })
         await store.create(live)
         await store.create(expired)
-        expect(await store.delete(live.key, {})).toBe(true)
+        expect(await store.delete(live.key, 'live')).toBe(true)
         expect(await store.load(live.key)).toBeUndefined()
-        expect(await store.delete(live.key, {})).toBe(false)
-        expect(await store.delete(expired.key, {})).toBe(false)
+        expect(await store.delete(live.key, 'live')).toBe(false)
+        expect(await store.delete(expired.key, 'live')).toBe(false)
       })
 
       it('with onlyIf a version, keeps a record updated since that version', async () => {
