@@ -1,4 +1,4 @@
-import { changedKeys } from './changes.ts'
+import { changedKeys, snapshot } from './changes.ts'
 import { type CookieOptions, createSessionCookie } from './cookie.ts'
 import {
   createSessionId,
@@ -197,7 +197,7 @@ export function createSessionManager<Data extends SessionData>(
       record && Math.min(record.expiresAt, expiresAt(record.createdAt, record.updatedAt)) > nowInSeconds()
     if (!live) return undefined
     const { data, staleKeys } = await sealer.decode(record.data)
-    return { record: { ...record, data }, encoded: record.data, staleKeys }
+    return { record: { ...record, data }, json: snapshot(data), encoded: record.data, staleKeys }
   }
 
   /** The stored form of `data`: `base` for the keys not listed, freshly encoded values for those listed. */
@@ -257,7 +257,7 @@ export function createSessionManager<Data extends SessionData>(
     const empty = loaded.values.size === 0 && userId === undefined
     if (!stored) return saveNew(state, data, userId, now, empty)
     const { record } = stored
-    const changed = changedKeys(record.data, data)
+    const changed = changedKeys(stored.json, data)
     const userChanged = userId !== record.userId
     const unchanged = changed.length === 0 && !userChanged
     if (unchanged && now - record.updatedAt < touchAfter) return state.signedWithOlderKey ? 'set' : undefined
@@ -301,7 +301,7 @@ export function createSessionManager<Data extends SessionData>(
       if (movedKey !== undefined) await deleted(movedKey)
       return state.destroyed || state.hadBadCookie || movedKey !== undefined ? 'expire' : undefined
     }
-    changedKeys({}, data) // proves every value storable
+    changedKeys(new Map(), data) // proves every value storable
     const key = await create(
       state,
       await encode(data, Object.keys(data)),

@@ -7,8 +7,10 @@ export type SessionData = Record<string, unknown>
 
 /** A live stored session, its values decoded (unsealed) for the handler. */
 export interface StoredSession {
-  /** The record with decoded values, as the request found it: what the handler's changes are diffed against. */
+  /** The record with decoded values, as the request found it; the handler gets these very values. */
   record: SessionRecord
+  /** Each decoded value as JSON, as read: what the dirty check compares the handler's values with. */
+  json: ReadonlyMap<string, string>
   /** The values as stored (sealed, when encryption is on): unchanged keys are written back as they are. */
   encoded: SessionData
   /** Keys stored in the form the current `encrypt` option does not use: rewritten on the next write. */
@@ -228,12 +230,9 @@ async function readSession(state: SessionState): Promise<LoadedSession> {
     state.storedId = undefined
     state.id = undefined
   }
-  // A copy, so that values the handler mutates in place still differ from the record at commit.
-  return {
-    stored,
-    values: new Map(Object.entries(structuredClone(stored?.record.data ?? {}))),
-    userId: stored?.record.userId,
-  }
+  // No copy: the store's record is this request's own, and the dirty check compares with JSON
+  // taken at read time, so values the handler mutates in place are still seen as changed.
+  return { stored, values: new Map(Object.entries(stored?.record.data ?? {})), userId: stored?.record.userId }
 }
 
 function assertUserKey(key: string): void {
