@@ -1,4 +1,4 @@
-// The results of a run: bench/results/<date>.json (everything), <date>.md and latest.md (the
+// The results of a run: bench/results/<date>T<time>.json (everything), <date>T<time>.md and latest.md (the
 // tables the README shows). A second run on the same day replaces that day's files.
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -103,9 +103,10 @@ export async function writeResults(results: Results): Promise<string[]> {
   }
   const dir = join(ROOT, 'bench', 'results')
   await mkdir(dir, { recursive: true })
-  const day = results.startedAt.toISOString().slice(0, 10)
+  // Date and UTC time, e.g. 2026-12-03T0832, so that two runs on one day both stay.
+  const stamp = results.startedAt.toISOString().slice(0, 16).replace(':', '')
   const markdown = toMarkdown(json, targets, results)
-  const files = [join(dir, `${day}.json`), join(dir, `${day}.md`), join(dir, 'latest.md')]
+  const files = [join(dir, `${stamp}.json`), join(dir, `${stamp}.md`), join(dir, 'latest.md')]
   await writeFile(files[0] as string, `${JSON.stringify(json, null, 2)}\n`)
   await writeFile(files[1] as string, markdown)
   await writeFile(files[2] as string, markdown)

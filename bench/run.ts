@@ -1,5 +1,5 @@
 // `npm run bench`: every system and workload of issue 6 in one run, against one DynamoDB Local
-// behind the counting proxy, then the micro-benchmark. Writes bench/results/<date>.json and .md
+// behind the counting proxy, then the micro-benchmark. Writes bench/results/<date>T<time>.json and .md
 // and bench/results/latest.md. Bounded: each run by its duration, the whole by a watchdog.
 //
 // Settings (environment): BENCH_ROUNDS (default 3), BENCH_SECONDS (measured seconds per system

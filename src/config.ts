@@ -46,6 +46,7 @@ export type ConfigFile = { name: string; text: string } | { name: string; conten
 
 export const ENV_PREFIX = 'AWS_DYNAMO_DB_SESSION_'
 const CONFIG_FILE_VARIABLE = `${ENV_PREFIX}CONFIG_FILE`
+const CONFIG_FILE_FLAG = 'config-file'
 
 type Parse = (raw: unknown) => unknown
 
@@ -230,16 +231,26 @@ const BY_ENV = new Map(OPTIONS.map(([path]) => [envName(path), path]))
 const BY_FLAG = new Map(OPTIONS.map(([path]) => [flagName(path), path]))
 
 /**
- * The config file that code or the environment names, and which of them named it.
+ * The config file that code, the command line (`--config-file`) or the environment names, and
+ * which of them named it.
  *
  * @example
  * configFileName({ env: process.env }) // { name: 'sessions.yml', source: 'environment' }
  */
+/** What named the config file, for messages: `configFileNamer('environment')` is the variable. */
+export function configFileNamer(source: ConfigSource): string {
+  if (source === 'code') return 'the configFile option'
+  return source === 'command line' ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_VARIABLE
+}
+
 export function configFileName({
   options,
+  args,
   env,
-}: Pick<ConfigSources, 'options' | 'env'>): { name: string; source: ConfigSource } | undefined {
+}: Pick<ConfigSources, 'options' | 'args' | 'env'>): { name: string; source: ConfigSource } | undefined {
   if (options?.configFile !== undefined) return { name: options.configFile, source: 'code' }
+  const fromArgs = args?.[CONFIG_FILE_FLAG]
+  if (fromArgs !== undefined && fromArgs !== '') return { name: fromArgs, source: 'command line' }
   const fromEnv = env?.[CONFIG_FILE_VARIABLE]
   if (typeof fromEnv === 'string' && fromEnv !== '') return { name: fromEnv, source: 'environment' }
   return undefined
@@ -284,9 +295,8 @@ export function loadConfig<
 
   const named = configFileName(sources)
   if (named && !sources.file) {
-    const by = named.source === 'code' ? 'The configFile option' : CONFIG_FILE_VARIABLE
     throw new ConfigError(
-      `${by} names "${named.name}", but loadConfig reads no files: on Node use loadNodeConfig() from 'dynamodb-session/node', elsewhere pass file: { name, text } or { name, content }.`,
+      `${configFileNamer(named.source)} names "${named.name}", but loadConfig reads no files: on Node use loadNodeConfig() from 'dynamodb-session/node', elsewhere pass file: { name, text } or { name, content }.`,
       'configFile',
       named.source,
     )
@@ -305,7 +315,7 @@ export function loadConfig<
     set(path, raw, where, 'environment')
   }
   for (const [flag, raw] of Object.entries(sources.args ?? {})) {
-    if (raw === undefined) continue
+    if (raw === undefined || flag === CONFIG_FILE_FLAG) continue
     const where = `--${flag} on the command line`
     const path = BY_FLAG.get(flag)
     if (path === undefined) {

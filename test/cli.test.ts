@@ -116,6 +116,21 @@ describe('dynamodb-session create-table, check-table, gc, delete-table', () => {
     ])
   }, 30_000)
 
+  it('reads the config file named by --config-file over the one the environment names', async () => {
+    const named = join(home, 'named-by-flag.yml')
+    writeFileSync(named, `table_name: ${tableName}\n`)
+    const ignored = join(home, 'named-by-env.yml')
+    writeFileSync(ignored, 'table_name: no-such-table\n')
+    const env = localEnv({ AWS_DYNAMO_DB_SESSION_CONFIG_FILE: ignored })
+    const result = await cli(['check-table', '--config-file', named, '--json'], env)
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toMatchObject({ command: 'check-table', tableName, exists: true })
+
+    const missing = await cli(['check-table', `--config-file=${join(home, 'missing.yml')}`], env)
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('(named by --config-file) cannot be read: ENOENT')
+  })
+
   it('collects garbage with options from a config file, the environment and flags', async () => {
     const store = new DynamoDBStore({ client, tableName })
     const now = nowInSeconds()

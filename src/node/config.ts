@@ -4,6 +4,7 @@ import {
   type ConfigFile,
   type ConfigSources,
   configFileName,
+  configFileNamer,
   loadConfig,
   type SessionConfig,
 } from '../config.ts'
@@ -35,7 +36,7 @@ function readConfigFile({ name, source }: { name: string; source: ConfigSource }
   try {
     text = readFileSync(name, 'utf8')
   } catch (error) {
-    const by = source === 'code' ? 'the configFile option' : 'AWS_DYNAMO_DB_SESSION_CONFIG_FILE'
+    const by = configFileNamer(source)
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
     throw new ConfigError(
       `Config file ${name} (named by ${by}) cannot be read: ${reason}.`,
