@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createSessionId, importSigningKeys, signSessionId } from '../src/crypto.ts'
+import { createSessionId, hashSessionId, importSigningKeys, signSessionId } from '../src/crypto.ts'
 import { getSession, MemoryStore, type SessionRecord, sessionMiddleware } from '../src/index.ts'
+import { nowInSeconds } from '../src/store.ts'
 import { app, dynamoStore, OLD_SECRET, ORIGIN, SECRET } from './harness.ts'
 
 /** A MemoryStore that counts its loads: the property is about the middleware, not the store. */
@@ -90,11 +91,26 @@ describe('hostile Cookie headers', () => {
     const [key] = (await importSigningKeys([SECRET])) as [CryptoKey]
     for (let run = 0; run < 200; run++) {
       const id = createSessionId()
+      if (run % 2 === 1) {
+        // Every other id was stored once and has expired since (TTL has not deleted it yet).
+        const now = nowInSeconds()
+        const key = await hashSessionId(id)
+        const expired = {
+          key,
+          data: { user: 'gone' },
+          createdAt: now - 99,
+          updatedAt: now - 99,
+          expiresAt: now - 1,
+        }
+        expect(await store.create(expired)).toBe(true)
+      }
       const response = await withSession(
         requestWithCookie(`sid=${await signSessionId(id, key)}`) as Request,
         readOnly,
       )
-      expect((await response.text()).split('|')[0]).not.toBe(id)
+      const [servedId, user] = (await response.text()).split('|')
+      expect(servedId).not.toBe(id)
+      expect(user).toBe('') // nothing of the expired session is served
     }
     expect(store.loads).toBe(200)
   })
