@@ -230,6 +230,12 @@ export function flagName(path: string): string {
 const BY_ENV = new Map(OPTIONS.map(([path]) => [envName(path), path]))
 const BY_FLAG = new Map(OPTIONS.map(([path]) => [flagName(path), path]))
 
+/** What named the config file, for messages: `configFileNamer('environment')` is the variable. */
+export function configFileNamer(source: ConfigSource): string {
+  if (source === 'code') return 'the configFile option'
+  return source === 'command line' ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_VARIABLE
+}
+
 /**
  * The config file that code, the command line (`--config-file`) or the environment names, and
  * which of them named it.
@@ -237,12 +243,6 @@ const BY_FLAG = new Map(OPTIONS.map(([path]) => [flagName(path), path]))
  * @example
  * configFileName({ env: process.env }) // { name: 'sessions.yml', source: 'environment' }
  */
-/** What named the config file, for messages: `configFileNamer('environment')` is the variable. */
-export function configFileNamer(source: ConfigSource): string {
-  if (source === 'code') return 'the configFile option'
-  return source === 'command line' ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_VARIABLE
-}
-
 export function configFileName({
   options,
   args,

@@ -149,6 +149,8 @@ export function resolveTableLayout(
  * keys it writes the whole data map instead, to stay under DynamoDB's 4 KB expression limit.
  */
 const MAX_KEYS_PER_UPDATE = 150
+/** The condition of every conditional write: the item exists and has not expired. */
+const LIVE = 'attribute_exists(#key) AND #expires > :now'
 /** How often a whole-map write is tried again on top of a concurrent change before it fails. */
 const MAX_REPLACE_ATTEMPTS = 3
 /** BatchGetItem takes at most 100 keys; unprocessed ones are asked again a few times. */
@@ -289,7 +291,7 @@ export class DynamoDBStore implements Store {
     }
     const set = ['#updated = :updated', '#expires = :expires']
     const remove: string[] = []
-    let condition = 'attribute_exists(#key) AND #expires > :now'
+    let condition = LIVE
     // DynamoDB refuses names the expression does not use, so #data only comes with a data change.
     if (changedKeys === 'all') {
       names['#data'] = this.#dataAttribute
@@ -341,7 +343,7 @@ export class DynamoDBStore implements Store {
           TableName: this.#tableName,
           Key: this.#key(record.key),
           UpdateExpression: 'SET #updated = :updated, #expires = :expires',
-          ConditionExpression: 'attribute_exists(#key) AND #expires > :now',
+          ConditionExpression: LIVE,
           ExpressionAttributeNames: {
             '#key': this.#keyAttribute,
             '#updated': UPDATED_AT,
@@ -367,7 +369,7 @@ export class DynamoDBStore implements Store {
     }
     const names: Record<string, string> = { '#key': this.#keyAttribute, '#expires': this.#expiresAttribute }
     const values: Record<string, AttributeValue> = { ':now': number(nowInSeconds()) }
-    let condition = 'attribute_exists(#key) AND #expires > :now'
+    let condition = LIVE
     if (onlyIf !== 'live') {
       names['#version'] = VERSION
       condition += ` AND ${versionCondition(onlyIf.version, values)}`

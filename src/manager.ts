@@ -19,7 +19,7 @@ import {
   type StoredSession,
 } from './session.ts'
 import { nowInSeconds, type Store } from './store.ts'
-import { setOwn } from './values.ts'
+import { setOwn, withChanges } from './values.ts'
 
 export interface SessionOptions {
   /**
@@ -202,15 +202,9 @@ export function createSessionManager<Data extends SessionData>(
 
   /** The stored form of `data`: `base` for the keys not listed, freshly encoded values for those listed. */
   const encode = async (data: SessionData, keys: readonly string[], base: SessionData = {}) => {
-    const encoded = Object.fromEntries(Object.entries(base))
-    for (const key of keys) {
-      if (Object.hasOwn(data, key)) {
-        setOwn(encoded, key, await sealer.encode(data[key]))
-      } else {
-        delete encoded[key]
-      }
-    }
-    return encoded
+    const fresh: SessionData = {}
+    for (const key of keys) if (Object.hasOwn(data, key)) setOwn(fresh, key, await sealer.encode(data[key]))
+    return withChanges(base, fresh, keys)
   }
 
   /** Writes a new session under `state.id`, or a fresh id when that one is taken; returns its store key. */
