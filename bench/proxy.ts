@@ -32,6 +32,20 @@ export interface OperationStats {
 
 export type ProxyStats = Record<string, OperationStats>
 
+/** The counters of an operation not seen yet. */
+export function emptyStats(): OperationStats {
+  return {
+    count: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    capacityUnits: 0,
+    errors: {},
+    consistentReads: 0,
+    keys: 0,
+    maxPerKey: 0,
+  }
+}
+
 /** Operations whose capacity is billed in write units; every other one in read units. */
 export const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'])
 
@@ -66,16 +80,7 @@ export async function startCountingProxy(target: string) {
       })
       const text = await answer.body.text()
       let out = text
-      const entry = stats[operation] ?? {
-        count: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        capacityUnits: 0,
-        errors: {},
-        consistentReads: 0,
-        keys: 0,
-        maxPerKey: 0,
-      }
+      const entry = stats[operation] ?? emptyStats()
       stats[operation] = entry
       if (parsed.Key !== undefined) {
         const keys = perKey.get(operation) ?? new Map<string, number>()

@@ -3,7 +3,7 @@
 // the luckiest), DynamoDB calls and capacity from all rounds together.
 import { type Cost, costOf } from './cost.ts'
 import type { LoadResult } from './load.ts'
-import type { OperationStats, ProxyStats } from './proxy.ts'
+import { emptyStats, type OperationStats, type ProxyStats } from './proxy.ts'
 import type { System } from './systems.ts'
 
 export interface Round {
@@ -74,16 +74,7 @@ function merge(all: ProxyStats[]): ProxyStats {
   const merged: ProxyStats = {}
   for (const stats of all) {
     for (const [operation, entry] of Object.entries(stats)) {
-      const into: OperationStats = merged[operation] ?? {
-        count: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        capacityUnits: 0,
-        errors: {},
-        consistentReads: 0,
-        keys: 0,
-        maxPerKey: 0,
-      }
+      const into: OperationStats = merged[operation] ?? emptyStats()
       merged[operation] = into
       into.count += entry.count
       into.bytesIn += entry.bytesIn

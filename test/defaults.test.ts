@@ -1,9 +1,9 @@
 // The documented defaults of the expiry options, with none of them given: maxStale 1209600 s
 // (14 days) and touchAfter min(3600, maxStale / 10).
 import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { scanAll } from './dynamodb.ts'
-import { app, at, count, dynamoStore, epoch, readCount } from './harness.ts'
+import { app, at, count, dynamoStore, epoch, readCount, useFixedClock } from './harness.ts'
 
 const FOURTEEN_DAYS = 1209600
 
@@ -33,13 +33,7 @@ function attributesSet(input: UpdateItemCommandInput | undefined): string[] | un
 }
 
 describe('with no expiry options', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
-  })
-  afterEach(() => {
-    vi.useRealTimers()
-  })
+  useFixedClock()
 
   it('stores expire_at = updated_at + 1209600 (14 days), when created and when updated', async () => {
     const env = await dynamoStore()

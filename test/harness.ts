@@ -1,4 +1,4 @@
-import { vi } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 import {
   DynamoDBStore,
   getSession,
@@ -73,5 +73,16 @@ export async function readCount(request: Request): Promise<Response> {
 export const T0 = Date.UTC(2030, 0, 1)
 /** Moves the faked Date to `seconds` after T0. */
 export const at = (seconds: number) => vi.setSystemTime(T0 + seconds * 1000)
+/** In the enclosing describe, every test starts with Date (only) faked at T0, and ends real. */
+export function useFixedClock(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at(0)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+}
+
 /** T0 + `seconds` in epoch seconds, as the table stores times. */
 export const epoch = (seconds: number) => T0 / 1000 + seconds

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { hashSessionId } from '../src/crypto.ts'
 import {
   DynamoDBStore,
@@ -10,7 +10,18 @@ import {
 } from '../src/index.ts'
 import type { SessionRecord } from '../src/store.ts'
 import { scanAll } from './dynamodb.ts'
-import { app, at, count, deferred, dynamoStore, epoch, OLD_SECRET, readCount, SECRET } from './harness.ts'
+import {
+  app,
+  at,
+  count,
+  deferred,
+  dynamoStore,
+  epoch,
+  OLD_SECRET,
+  readCount,
+  SECRET,
+  useFixedClock,
+} from './harness.ts'
 
 type Data = { count: number; user: string; note: string; a: number; b: number; blob: string }
 
@@ -18,13 +29,7 @@ const recordOf = async (store: DynamoDBStore, id: string | undefined): Promise<S
   store.load(await hashSessionId(id ?? ''))
 
 describe('expiry and touches', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    at(0)
-  })
-  afterEach(() => {
-    vi.useRealTimers()
-  })
+  useFixedClock()
 
   it('stores expire_at = min(updated + maxStale, created + maxAge) in epoch seconds', async () => {
     const env = await dynamoStore()

@@ -2,9 +2,9 @@
 // targets: keys imported once, never per request, and the signed cookie verified once. Prints
 // JSON. It replaces crypto.subtle's methods with counting wrappers, so it runs in a process of
 // its own (`npm run bench` starts it), never inside another benchmark.
-import { getSession, MemoryStore, sessionMiddleware } from '../../src/index.ts'
-import { SECRET } from '../apps/hono.ts'
+import { getSession } from '../../src/index.ts'
 import { smallSession } from '../data.ts'
+import { memoryMiddleware } from './memory-middleware.ts'
 
 const METHODS = [
   'importKey',
@@ -30,17 +30,7 @@ for (const method of METHODS) {
 const REQUESTS = 200
 
 async function perRequest(encrypt: boolean) {
-  const withSession = sessionMiddleware({
-    secretKey: SECRET,
-    store: new MemoryStore(),
-    cookie: { secure: false },
-    encrypt,
-  })
-  const seeded = await withSession(new Request('http://bench/seed'), async (request) => {
-    for (const [name, value] of Object.entries(smallSession(1))) await getSession(request).set(name, value)
-    return new Response('ok')
-  })
-  const cookie = seeded.headers.getSetCookie()[0]?.split(';')[0] ?? ''
+  const { withSession, cookie } = await memoryMiddleware(smallSession(1), encrypt)
   const kinds: Record<string, (request: Request) => Promise<Response>> = {
     'W5 cookie, session unused': async () => new Response('ok'),
     'W2 cookie, read one value': async (request) =>

@@ -12,11 +12,12 @@ import {
   signSessionId,
   verifySignedSessionId,
 } from '../../src/crypto.ts'
-import { DynamoDBStore, getSession, MemoryStore, sessionMiddleware } from '../../src/index.ts'
+import { DynamoDBStore, getSession } from '../../src/index.ts'
 import { SECRET } from '../apps/hono.ts'
 import { probeCompression } from '../compression.ts'
 import { largeSession, smallSession } from '../data.ts'
 import { COMPRESS_OPTIONS } from '../systems.ts'
+import { memoryMiddleware } from './memory-middleware.ts'
 
 const keys = await importSigningKeys([SECRET])
 const key = keys[0] as CryptoKey
@@ -119,22 +120,6 @@ describe('DynamoDBStore serialization (no I/O)', async () => {
     })
   }
 })
-
-/** A middleware on MemoryStore with one stored session, and its cookie. */
-async function memoryMiddleware(data: Record<string, unknown>, encrypt = false) {
-  const withSession = sessionMiddleware({
-    secretKey: SECRET,
-    store: new MemoryStore(),
-    cookie: { secure: false },
-    encrypt,
-  })
-  const seeded = await withSession(new Request('http://bench/seed'), async (request) => {
-    for (const [name, value] of Object.entries(data)) await getSession(request).set(name, value)
-    return new Response('ok')
-  })
-  const cookie = seeded.headers.getSetCookie()[0]?.split(';')[0] ?? ''
-  return { withSession, cookie }
-}
 
 describe('one request through the middleware (MemoryStore)', async () => {
   const { withSession, cookie } = await memoryMiddleware(small)
