@@ -1,7 +1,7 @@
 // What `encrypt: true` adds to a stored value, as DynamoDB bills it (the README's "Encryption at
 // rest" quotes this): each value is stored as the JSON text of its iron seal instead of its own
 // JSON text. `npx tsx bench/sealed-size.ts`
-import { createSealer } from '../src/sealing.ts'
+import { createSealer } from '../src/core/sealing.ts'
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'
 const sealer = createSealer([SECRET], true)

@@ -1,4 +1,6 @@
-import type { TableErrorCode } from './table-error.ts'
+// Every error this library raises, in one module that imports nothing: a base class with a stable
+// `code`, and one subclass per kind of failure. Each layer (core, store, dynamodb, config) throws
+// these and none defines its own, so callers match on `error.code` wherever the error came from.
 
 /**
  * Every error this library raises shares this base class and a stable `code`,
@@ -55,3 +57,64 @@ export class SessionValueError extends SessionError {
     super('INVALID_SESSION_VALUE', message)
   }
 }
+
+/**
+ * Why a table operation (`createTable`, `deleteTable`, `checkTable`, `collectGarbage`) failed,
+ * as a stable code to match on.
+ */
+export type TableErrorCode =
+  | 'TABLE_NOT_FOUND'
+  | 'TABLE_MISMATCH'
+  | 'TABLE_TIMEOUT'
+  | 'ACCESS_DENIED'
+  | 'NO_CREDENTIALS'
+  | 'INVALID_CREDENTIALS'
+  | 'NO_REGION'
+  | 'UNREACHABLE'
+  | 'THROTTLED'
+  | 'REQUEST_FAILED'
+
+/**
+ * A table operation failed. The message is one line that says what went wrong and how to fix it;
+ * `cause` holds the SDK's error, when there was one.
+ *
+ * @example
+ * try {
+ *   await collectGarbage({ tableName: 'sessions' })
+ * } catch (error) {
+ *   if (error instanceof TableError && error.code === 'TABLE_NOT_FOUND') await createTable({ tableName: 'sessions' })
+ * }
+ */
+export class TableError extends SessionError {
+  declare readonly code: TableErrorCode
+
+  constructor(code: TableErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+/**
+ * An option that is unknown, badly written or missing: `option` names it, `source` says where it
+ * came from, and the message says how to fix it.
+ *
+ * @example
+ * try {
+ *   loadConfig({ env: { AWS_DYNAMO_DB_SESSION_MAX_STALE: '5x' } })
+ * } catch (error) {
+ *   if (error instanceof ConfigError) console.error(error.option, error.source) // 'maxStale' 'environment'
+ * }
+ */
+export class ConfigError extends SessionError {
+  /** The option's name (`maxStale`, `cookie.secure`), or the unknown name as it was written. */
+  readonly option: string
+  /** Where the value came from: `environment`, `command line`, `config file` or `code`. */
+  readonly source: ConfigSource
+
+  constructor(message: string, option: string, source: ConfigSource) {
+    super('INVALID_CONFIG', message)
+    this.option = option
+    this.source = source
+  }
+}
+
+export type ConfigSource = 'code' | 'command line' | 'environment' | 'config file'

@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest'
-import { DynamoDBStore } from '../src/dynamodb-store.ts'
+import { DynamoDBStore } from '../src/dynamodb/store.ts'
 import { main } from '../src/node/commands.ts'
-import { nowInSeconds } from '../src/store.ts'
-import { localClient, scanAll, uniqueTableName } from './dynamodb.ts'
+import { nowInSeconds } from '../src/store/store.ts'
+import { localClient, scanAll, uniqueTableName } from './support/dynamodb.ts'
 
 const client = localClient()
 afterAll(() => client.destroy())

@@ -2,7 +2,7 @@
 // and driven over real HTTP like a browser that keeps cookies and does not follow redirects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Demo, startDemo } from '../examples/node/server.ts'
-import { hashSessionId } from '../src/crypto.ts'
+import { hashSessionId } from '../src/core/crypto.ts'
 
 /** A browser's cookie jar, as small as it can be: name → value, expired cookies removed. */
 function browser(base: string) {

@@ -6,7 +6,7 @@ import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, describe, expect, inject, test } from 'vitest'
 import { createTable } from '../src/index.ts'
-import { uniqueTableName } from './dynamodb.ts'
+import { uniqueTableName } from './support/dynamodb.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const SECRET = 'examples-test-secret-0123456789abcdef'

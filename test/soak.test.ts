@@ -4,10 +4,10 @@ import { runInNewContext } from 'node:vm'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type SessionEnv, session } from '../src/hono.ts'
+import { type SessionEnv, session } from '../src/adapters/hono.ts'
 import { DynamoDBStore } from '../src/index.ts'
-import { createSessionTable, localClient, uniqueTableName } from './dynamodb.ts'
-import { SECRET } from './harness.ts'
+import { createSessionTable, localClient, uniqueTableName } from './support/dynamodb.ts'
+import { SECRET } from './support/harness.ts'
 
 // A bounded soak on 127.0.0.1: mixed traffic for SOAK_SECONDS (default 20; `npm run soak` runs
 // 60), then the heap after garbage collection at the middle and at the end of the run.

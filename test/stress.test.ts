@@ -2,11 +2,11 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hashSessionId } from '../src/crypto.ts'
-import { type SessionEnv, session } from '../src/hono.ts'
+import { type SessionEnv, session } from '../src/adapters/hono.ts'
+import { hashSessionId } from '../src/core/crypto.ts'
 import { DynamoDBStore } from '../src/index.ts'
-import { countCalls, createSessionTable, localClient, uniqueTableName } from './dynamodb.ts'
-import { SECRET, sessionCookie } from './harness.ts'
+import { countCalls, createSessionTable, localClient, uniqueTableName } from './support/dynamodb.ts'
+import { SECRET, sessionCookie } from './support/harness.ts'
 
 // Many concurrent requests of the same sessions, spread over two app instances that share one
 // table, checked against a model of what each request did. Bounded in count and time.

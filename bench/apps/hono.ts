@@ -1,7 +1,7 @@
 // The Hono apps under test: the same routes with this library's session middleware, and bare
 // (no sessions at all), which every other system is measured against.
 import { Hono } from 'hono'
-import { type SessionEnv, type SessionOptions, session } from '../../src/hono.ts'
+import { type SessionEnv, type SessionOptions, session } from '../../src/adapters/hono.ts'
 import type { Store } from '../../src/index.ts'
 import { largeSession, smallSession } from '../data.ts'
 

@@ -4,14 +4,14 @@
 // `npx vitest bench --run --config bench/micro/vitest.config.ts`.
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { bench, describe } from 'vitest'
-import { changedKeys, snapshot } from '../../src/changes.ts'
+import { changedKeys, snapshot } from '../../src/core/changes.ts'
 import {
   createSessionId,
   hashSessionId,
   importSigningKeys,
   signSessionId,
   verifySignedSessionId,
-} from '../../src/crypto.ts'
+} from '../../src/core/crypto.ts'
 import { DynamoDBStore, getSession } from '../../src/index.ts'
 import { SECRET } from '../apps/hono.ts'
 import { probeCompression } from '../compression.ts'

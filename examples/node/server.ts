@@ -20,8 +20,8 @@ import dynalite from 'dynalite'
 import { Hono } from 'hono'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
-import { hashSessionId } from '../../src/crypto.ts'
-import { type SessionEnv, session } from '../../src/hono.ts'
+import { type SessionEnv, session } from '../../src/adapters/hono.ts'
+import { hashSessionId } from '../../src/core/crypto.ts'
 import { DynamoDBStore } from '../../src/index.ts'
 
 type Data = { visits: number; user: string; notice: string }

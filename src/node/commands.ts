@@ -1,9 +1,8 @@
 // The commands of `npx dynamodb-session`; src/node/cli.ts runs them as a program.
-import type { SessionConfig } from '../config.ts'
-import { ConfigError } from '../config-error.ts'
-import { collectGarbage, type GarbageCollectionResult } from '../garbage-collection.ts'
-import { checkTable, createTable, deleteTable, type TableReport } from '../table.ts'
-import { TableError } from '../table-error.ts'
+import type { SessionConfig } from '../config/config.ts'
+import { collectGarbage, type GarbageCollectionResult } from '../dynamodb/gc.ts'
+import { checkTable, createTable, deleteTable, type TableReport } from '../dynamodb/table.ts'
+import { ConfigError, TableError } from '../errors.ts'
 import { loadNodeConfig } from './config.ts'
 import { formatDuration, formatNumber, progressPrinter } from './progress.ts'
 

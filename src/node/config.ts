@@ -7,8 +7,8 @@ import {
   configFileNamer,
   loadConfig,
   type SessionConfig,
-} from '../config.ts'
-import { ConfigError, type ConfigSource } from '../config-error.ts'
+} from '../config/config.ts'
+import { ConfigError, type ConfigSource } from '../errors.ts'
 
 /**
  * `loadConfig` on Node: reads `process.env` (unless `env` is given) and the YAML or JSON file

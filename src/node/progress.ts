@@ -1,4 +1,4 @@
-import type { GarbageCollectionProgress } from '../garbage-collection.ts'
+import type { GarbageCollectionProgress } from '../dynamodb/gc.ts'
 
 const numbers = new Intl.NumberFormat('en-US')
 

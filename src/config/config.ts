@@ -1,0 +1,495 @@
+// Options from code, the command line, environment variables and a YAML or JSON file, merged by
+// precedence as in the Ruby gem (code > env > file > defaults). No Node built-ins: on Workers the
+// env bindings object is the environment, and a file is handed in by the caller. YAML is parsed
+// by the Node loader (src/node/config.ts), so a Worker's bundle carries no YAML parser.
+
+import type { CookieOptions } from '../core/cookie.ts'
+import type { SessionOptions } from '../core/manager.ts'
+import type { GarbageCollectionOptions } from '../dynamodb/gc.ts'
+import type { TableOptions } from '../dynamodb/table.ts'
+import { ConfigError, type ConfigSource } from '../errors.ts'
+
+/**
+ * Every option of the store, the middleware, `createTable` and `collectGarbage`, all optional:
+ * the one object they can all be configured from. The defaults stay with each of them.
+ */
+export interface SessionConfig
+  extends Partial<Omit<SessionOptions, 'store'>>,
+    Partial<TableOptions>,
+    Partial<Pick<GarbageCollectionOptions, 'segments' | 'rate' | 'maxAttempts'>> {
+  /** A YAML or JSON file of options (`.json` is read as JSON, anything else as YAML). */
+  configFile?: string
+}
+
+export interface ConfigSources<Options extends SessionConfig = SessionConfig> {
+  /** Options from code: they win over every other source. The client and `onError` come only from here. */
+  options?: Options
+  /**
+   * Values from a command line, by option name in kebab case (`'max-stale': '5h'`); they come
+   * after code and before the environment.
+   */
+  args?: Record<string, string | undefined>
+  /**
+   * The environment: `process.env`, or a Worker's env bindings. Only `AWS_DYNAMO_DB_SESSION_*`
+   * entries are read, and each must name an option.
+   */
+  env?: Record<string, unknown>
+  /**
+   * The config file that `options.configFile` or `AWS_DYNAMO_DB_SESSION_CONFIG_FILE` names (see
+   * `configFileName`): its name and either the text of a `.json` file or the parsed `content` of
+   * any file (what a YAML parser returns). `loadNodeConfig` reads and parses it for you.
+   */
+  file?: ConfigFile
+}
+
+/** A config file, by name: the text of a JSON file, or the parsed content of any file. */
+export type ConfigFile = { name: string; text: string } | { name: string; content: unknown }
+
+export const ENV_PREFIX = 'AWS_DYNAMO_DB_SESSION_'
+const CONFIG_FILE_VARIABLE = `${ENV_PREFIX}CONFIG_FILE`
+const CONFIG_FILE_FLAG = 'config-file'
+
+type Parse = (raw: unknown) => unknown
+
+/** Thrown by a parser; the caller adds which option and source the value came from. */
+class BadValue extends Error {}
+
+const text: Parse = (raw) => {
+  if (typeof raw === 'string') return raw
+  if (typeof raw === 'number') return String(raw) // YAML reads `table_name: 2024` as a number
+  throw new BadValue('a string')
+}
+
+const name: Parse = (raw) => {
+  const value = text(raw) as string
+  if (value === '') throw new BadValue('a non-empty string')
+  return value
+}
+
+const boolean: Parse = (raw) => {
+  if (typeof raw === 'boolean') return raw
+  const value = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined
+  if (value === 'true' || value === 'yes' || value === 'on' || value === '1') return true
+  if (value === 'false' || value === 'no' || value === 'off' || value === '0') return false
+  throw new BadValue('a boolean (true or false)')
+}
+
+/** `compress`: true, false, or the size in bytes from which values are compressed. */
+const booleanOrCount: Parse = (raw) => {
+  try {
+    return boolean(raw)
+  } catch {
+    try {
+      return count(raw)
+    } catch {
+      throw new BadValue('true, false, or a whole number of bytes')
+    }
+  }
+}
+
+const count: Parse = (raw) => {
+  const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value
+  throw new BadValue('a whole number of 1 or more')
+}
+
+const positiveNumber: Parse = (raw) => {
+  const value = typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
+  throw new BadValue('a number above 0')
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
+
+/**
+ * Seconds, from a whole number of seconds or a number and a unit: `90s`, `5m`, `5h`, `1d`, `2w`.
+ *
+ * @example
+ * parseDuration('5h') // 18000
+ */
+export function parseDuration(raw: unknown): number {
+  const match = typeof raw === 'string' ? /^\s*(\d+)\s*([smhdw]?)\s*$/.exec(raw) : undefined
+  const seconds =
+    typeof raw === 'number'
+      ? raw
+      : match
+        ? Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1)
+        : Number.NaN
+  if (Number.isSafeInteger(seconds) && seconds > 0) return seconds
+  throw new BadValue(
+    'a duration: whole seconds (3600) or a number with s, m, h, d or w (90s, 5m, 5h, 1d, 2w)',
+  )
+}
+
+const secrets: Parse = (raw) => {
+  let value = raw
+  // In a variable, several secrets are a JSON array; a single secret is taken as it is.
+  if (typeof raw === 'string' && raw.trim().startsWith('[')) {
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      throw new BadValue('a secret, or a JSON array of secrets')
+    }
+  }
+  if (typeof value === 'string' && value !== '') return value
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => typeof item === 'string' && item !== '')
+  ) {
+    return value
+  }
+  throw new BadValue('a secret, or a list of secrets')
+}
+
+const oneOf =
+  (...choices: string[]): Parse =>
+  (raw) => {
+    const value = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined
+    if (value !== undefined && choices.includes(value)) return value
+    throw new BadValue(`one of ${choices.join(', ')}`)
+  }
+
+/** Options that are objects or functions, so only code can give them. */
+const CODE_ONLY = ['client', 'credentials', 'onError', 'store', 'onProgress', 'signal'] as const
+
+/** Every option a string can set, as its path in the options object: `maxStale`, `cookie.secure`. */
+type OptionPath =
+  | Exclude<keyof SessionConfig, (typeof CODE_ONLY)[number] | 'configFile' | 'cookie' | 'sortKey'>
+  | `cookie.${keyof CookieOptions}`
+  | `sortKey.${keyof NonNullable<SessionConfig['sortKey']>}`
+
+/** Every option a string can set, with its parser. */
+const OPTIONS = [
+  ['tableName', name],
+  ['region', name],
+  ['endpoint', name],
+  ['consistentRead', boolean],
+  ['keyAttribute', name],
+  ['keyPrefix', text],
+  ['sortKey.attribute', name],
+  ['sortKey.value', text],
+  ['timeout', count],
+  ['dataAttribute', name],
+  ['expiresAttribute', name],
+  ['userAttribute', name],
+  ['userIndex', name],
+  ['secretKey', secrets],
+  ['maxStale', parseDuration],
+  ['maxAge', parseDuration],
+  ['touchAfter', parseDuration],
+  ['cookie.name', name],
+  ['cookie.path', name],
+  ['cookie.domain', name],
+  ['cookie.secure', boolean],
+  ['cookie.httpOnly', boolean],
+  ['cookie.sameSite', oneOf('lax', 'strict', 'none')],
+  ['cookie.partitioned', boolean],
+  ['cookie.maxAge', parseDuration],
+  ['readCapacity', count],
+  ['writeCapacity', count],
+  ['maxWaitTime', parseDuration],
+  ['segments', count],
+  ['rate', positiveNumber],
+  ['maxAttempts', count],
+  ['encrypt', boolean],
+  ['compress', booleanOrCount],
+] as const satisfies ReadonlyArray<readonly [OptionPath, Parse]>
+
+// A new option of the store, the middleware, createTable or collectGarbage fails to compile here
+// until it is given a parser above (or listed in CODE_ONLY).
+const everyOptionHasAParser: [Exclude<OptionPath, (typeof OPTIONS)[number][0]>] extends [never]
+  ? true
+  : never = true
+void everyOptionHasAParser
+
+const PARSERS = new Map<string, Parse>(OPTIONS)
+const snake = (word: string) => word.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
+const kebab = (word: string) => word.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+const camel = (word: string) => word.replace(/[_-]([a-z])/g, (_, letter: string) => letter.toUpperCase())
+
+/**
+ * The environment variable of an option.
+ *
+ * @example
+ * envName('cookie.httpOnly') // 'AWS_DYNAMO_DB_SESSION_COOKIE_HTTP_ONLY'
+ */
+export function envName(path: string): string {
+  return ENV_PREFIX + path.split('.').map(snake).join('_').toUpperCase()
+}
+
+/**
+ * The command-line flag of an option, without its dashes.
+ *
+ * @example
+ * flagName('cookie.httpOnly') // 'cookie-http-only'
+ */
+export function flagName(path: string): string {
+  return path.split('.').map(kebab).join('-')
+}
+
+const BY_ENV = new Map(OPTIONS.map(([path]) => [envName(path), path]))
+const BY_FLAG = new Map(OPTIONS.map(([path]) => [flagName(path), path]))
+
+/** What named the config file, for messages: `configFileNamer('environment')` is the variable. */
+export function configFileNamer(source: ConfigSource): string {
+  if (source === 'code') return 'the configFile option'
+  return source === 'command line' ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_VARIABLE
+}
+
+/**
+ * The config file that code, the command line (`--config-file`) or the environment names, and
+ * which of them named it.
+ *
+ * @example
+ * configFileName({ env: process.env }) // { name: 'sessions.yml', source: 'environment' }
+ */
+export function configFileName({
+  options,
+  args,
+  env,
+}: Pick<ConfigSources, 'options' | 'args' | 'env'>): { name: string; source: ConfigSource } | undefined {
+  if (options?.configFile !== undefined) return { name: options.configFile, source: 'code' }
+  const fromArgs = args?.[CONFIG_FILE_FLAG]
+  if (fromArgs !== undefined && fromArgs !== '') return { name: fromArgs, source: 'command line' }
+  const fromEnv = env?.[CONFIG_FILE_VARIABLE]
+  if (typeof fromEnv === 'string' && fromEnv !== '') return { name: fromEnv, source: 'environment' }
+  return undefined
+}
+
+/**
+ * Merges options from code, the command line, the environment and a config file, in that order of
+ * precedence; the defaults are left to the store, the middleware, createTable and collectGarbage.
+ * Strings are parsed (whole numbers, booleans, durations like `5h`); an unknown option or a bad
+ * value throws a `ConfigError` naming the option and where it came from. Options listed in
+ * `require` must be set by some source. Runs anywhere: on Node, `loadNodeConfig` from
+ * `dynamodb-session/node` reads `process.env` and the file for you.
+ *
+ * @example
+ * // A Worker: the env bindings are the environment.
+ * const config = loadConfig({ env, require: ['tableName', 'secretKey'] })
+ * const store = new DynamoDBStore({ ...config, client })
+ * const withSession = sessionMiddleware({ ...config, store })
+ */
+export function loadConfig<
+  Options extends SessionConfig = SessionConfig,
+  Required extends keyof SessionConfig = never,
+>(
+  sources: ConfigSources<Options> & { require?: readonly Required[] },
+): SessionConfig & Options & { [Key in Required]-?: NonNullable<SessionConfig[Key]> } {
+  const merged: Record<string, unknown> = {}
+  const origins = new Map<string, string>()
+  const set = (path: string, raw: unknown, where: string, source: ConfigSource) => {
+    const parse = PARSERS.get(path)
+    if (!parse) throw new ConfigError(`${where} is not an option.`, path, source)
+    let value: unknown
+    try {
+      value = parse(raw)
+    } catch (error) {
+      if (!(error instanceof BadValue)) throw error
+      const shown = path === 'secretKey' ? ' is' : ` is ${JSON.stringify(raw)},` // never echo a secret
+      throw new ConfigError(`${where}${shown} not ${error.message}.`, path, source)
+    }
+    setPath(merged, path, value)
+    origins.set(path, where)
+  }
+
+  const named = configFileName(sources)
+  if (named && !sources.file) {
+    throw new ConfigError(
+      `${configFileNamer(named.source)} names "${named.name}", but loadConfig reads no files: on Node use loadNodeConfig() from 'dynamodb-session/node', elsewhere pass file: { name, text } or { name, content }.`,
+      'configFile',
+      named.source,
+    )
+  }
+  if (sources.file) {
+    for (const [path, raw, written] of fileEntries(sources.file)) {
+      set(path, raw, `"${written}" in config file ${sources.file.name}`, 'config file')
+    }
+  }
+  for (const [variable, raw] of Object.entries(sources.env ?? {})) {
+    if (!variable.startsWith(ENV_PREFIX) || variable === CONFIG_FILE_VARIABLE) continue
+    if (raw === undefined || raw === '') continue // `VAR= command` unsets, as in a shell
+    const where = `${variable} from the environment`
+    const path = BY_ENV.get(variable)
+    if (path === undefined) throw unknown(variable, where, [...BY_ENV.keys()], 'environment')
+    set(path, raw, where, 'environment')
+  }
+  for (const [flag, raw] of Object.entries(sources.args ?? {})) {
+    if (raw === undefined || flag === CONFIG_FILE_FLAG) continue
+    const where = `--${flag} on the command line`
+    const path = BY_FLAG.get(flag)
+    if (path === undefined) {
+      throw unknown(
+        `--${flag}`,
+        where,
+        [...BY_FLAG.keys()].map((known) => `--${known}`),
+        'command line',
+      )
+    }
+    if (path === 'secretKey') {
+      throw new ConfigError(
+        `${where}: a secret on the command line is visible to every user of the machine (ps); set ${envName(path)} or secret_key in the config file.`,
+        path,
+        'command line',
+      )
+    }
+    set(path, raw, where, 'command line')
+  }
+  for (const [key, value] of Object.entries(sources.options ?? {})) {
+    if (value === undefined) continue
+    if ((key === 'cookie' || key === 'sortKey') && isPlainObject(value)) {
+      for (const [inner, innerValue] of Object.entries(value)) {
+        if (innerValue === undefined) continue
+        setPath(merged, `${key}.${inner}`, innerValue)
+        origins.set(`${key}.${inner}`, `${key}.${inner} in code`)
+      }
+    } else {
+      merged[key] = value
+      origins.set(key, `${key} in code`)
+    }
+  }
+
+  const sortKey = merged.sortKey as { attribute?: string; value?: string } | undefined
+  if (sortKey && (sortKey.attribute === undefined || sortKey.value === undefined)) {
+    const given = sortKey.attribute === undefined ? 'sortKey.value' : 'sortKey.attribute'
+    const missing = sortKey.attribute === undefined ? 'attribute' : 'value'
+    throw new ConfigError(
+      `sortKey needs both an attribute and a value, but only ${origins.get(given)} is set: set ${envName(`sortKey.${missing}`)} or sortKey.${missing} too.`,
+      `sortKey.${missing}`,
+      'code',
+    )
+  }
+  for (const option of sources.require ?? []) {
+    if (merged[option] === undefined) {
+      const key = String(option)
+      throw new ConfigError(
+        `${key} is not set: set it in code, in ${envName(key)}, or as ${snake(key)} in the config file.`,
+        key,
+        'code',
+      )
+    }
+  }
+  return merged as SessionConfig & Options & { [Key in Required]-?: NonNullable<SessionConfig[Key]> }
+}
+
+/** The options of a config file, as [path, value, the key as written], from YAML or JSON. */
+function fileEntries(file: ConfigFile): [string, unknown, string][] {
+  let content: unknown
+  if ('content' in file) {
+    content = file.content
+  } else if (/\.json$/i.test(file.name)) {
+    try {
+      content = JSON.parse(file.text)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new ConfigError(
+        `Config file ${file.name} cannot be parsed: ${reason}`,
+        'configFile',
+        'config file',
+      )
+    }
+  } else {
+    throw new ConfigError(
+      `Config file ${file.name} is not JSON, and loadConfig parses only JSON: on Node use loadNodeConfig() from 'dynamodb-session/node', which reads YAML too; elsewhere pass file: { name, content } with the parsed content.`,
+      'configFile',
+      'config file',
+    )
+  }
+  if (content === null || content === undefined) return [] // an empty file
+  if (!isPlainObject(content)) {
+    throw new ConfigError(
+      `Config file ${file.name} must hold a mapping of options.`,
+      'configFile',
+      'config file',
+    )
+  }
+  const where = (written: string) => `"${written}" in config file ${file.name}`
+  // Suggestions follow the writer's style: table_name for tabel_name, tableName for tabelName.
+  const known = (written: string) =>
+    [...PARSERS.keys()].map((path) => (written.includes('_') ? path.split('.').map(snake).join('.') : path))
+  const entries: [string, unknown, string][] = []
+  const walk = (object: Record<string, unknown>, prefix: string, writtenPrefix: string) => {
+    for (const [key, value] of Object.entries(object)) {
+      const path = prefix + camel(key)
+      const written = writtenPrefix + key
+      if (
+        (CODE_ONLY as readonly string[]).includes(path) ||
+        path === 'configFile' ||
+        path === 'errorHandler'
+      ) {
+        throw new ConfigError(
+          `${where(written)} can only be given in code${path === 'configFile' ? ' or the environment' : ''}.`,
+          path,
+          'config file',
+        )
+      }
+      if ((path === 'cookie' || path === 'sortKey') && isPlainObject(value)) {
+        walk(value, `${path}.`, `${written}.`)
+      } else if (PARSERS.has(path)) {
+        if (value !== null && value !== undefined) entries.push([path, value, written])
+      } else {
+        throw unknown(written, where(written), known(written), 'config file')
+      }
+    }
+  }
+  walk(content, '', '')
+  return entries
+}
+
+function unknown(written: string, where: string, known: string[], source: ConfigSource): ConfigError {
+  const codeOnly = CODE_ONLY.find(
+    (option) => envName(option) === written || `--${flagName(option)}` === written,
+  )
+  if (codeOnly) return new ConfigError(`${where}: "${codeOnly}" can only be given in code.`, codeOnly, source)
+  const suggestion = closest(written, known)
+  return new ConfigError(
+    `${where} is not an option${suggestion ? `; did you mean ${suggestion}?` : '.'}`,
+    written,
+    source,
+  )
+}
+
+/** The known name nearest to a misspelt one, if it is near enough to be meant. */
+function closest(written: string, known: string[]): string | undefined {
+  // Only the part after the shared prefix counts: WHATEVER is not near RATE.
+  const bare = (name: string) => name.replace(ENV_PREFIX, '').replace(/^--/, '').toLowerCase()
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(bare(written).length / 4)) + 1
+  for (const candidate of known) {
+    const distance = editDistance(bare(written), bare(candidate))
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const [head, tail] = path.split('.') as [string, string | undefined]
+  if (tail === undefined) {
+    target[head] = value
+    return
+  }
+  const inner = isPlainObject(target[head]) ? { ...target[head] } : {}
+  inner[tail] = value
+  target[head] = inner
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

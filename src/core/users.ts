@@ -1,0 +1,62 @@
+import type { Store, UserSession } from '../store/store.ts'
+import { hashSessionId } from './crypto.ts'
+
+/**
+ * The live sessions bound to a user with `session.setUser()`: when each was created, last
+ * active and will expire, and its store key (the SHA-256 of its id, never the cookie id).
+ *
+ * @example
+ * const devices = await listUserSessions(store, 'user-42')
+ */
+export async function listUserSessions(store: Store, userId: string): Promise<UserSession[]> {
+  return findByUser(store, userId)
+}
+
+/** Deletes in flight at once: a user with hundreds of sessions takes tens of round trips, not hundreds. */
+const PARALLEL_DELETES = 16
+
+export interface DestroyUserSessionsOptions {
+  /** Keep this session: "log out of all other devices". */
+  except?: { readonly id: string }
+  /**
+   * Milliseconds to wait before looking a second time. The user index is eventually consistent,
+   * so a session created a moment ago may be missing from the first look.
+   * @default 1000
+   */
+  settleMs?: number
+}
+
+/**
+ * Ends every live session bound to a user, or all but `except`; returns how many it ended.
+ * A request of an ended session still in flight cannot bring it back: writes need the item.
+ *
+ * @example
+ * await destroyUserSessions(store, 'user-42', { except: c.get('session') })
+ */
+export async function destroyUserSessions(
+  store: Store,
+  userId: string,
+  { except, settleMs = 1000 }: DestroyUserSessionsOptions = {},
+): Promise<number> {
+  const keep = except && (await hashSessionId(except.id))
+  const ended = new Set<string>()
+  for (const look of [1, 2]) {
+    const keys = (await findByUser(store, userId)).map(({ key }) => key)
+    const toEnd = keys.filter((key) => key !== keep && !ended.has(key))
+    for (let first = 0; first < toEnd.length; first += PARALLEL_DELETES) {
+      const batch = toEnd.slice(first, first + PARALLEL_DELETES)
+      await Promise.all(batch.map((key) => store.delete(key)))
+      for (const key of batch) ended.add(key)
+    }
+    if (look === 1 && settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
+  }
+  return ended.size
+}
+
+function findByUser(store: Store, userId: string): Promise<UserSession[]> {
+  if (!store.findByUser) {
+    throw new Error('This store cannot find sessions by user: it has no findByUser() method.')
+  }
+  if (typeof userId !== 'string' || userId === '') throw new Error('A user id must be a non-empty string.')
+  return store.findByUser(userId)
+}

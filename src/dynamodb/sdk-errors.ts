@@ -1,0 +1,76 @@
+import { TableError, type TableErrorCode } from '../errors.ts'
+
+/** DynamoDB's names for "too many requests"; each is worth a retry after a pause. */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+])
+
+/** True when `error` is DynamoDB asking to slow down. */
+export function isThrottling(error: unknown): boolean {
+  return error instanceof Error && THROTTLING.has(error.name)
+}
+
+/**
+ * Turns an SDK error from `operation` (e.g. 'DescribeTable') on `tableName` into a `TableError`
+ * whose message tells the operator what to do. A `TableError` passes through unchanged.
+ */
+export function toTableError(operation: string, tableName: string, error: unknown): TableError {
+  if (error instanceof TableError) return error
+  const name = error instanceof Error ? error.name : ''
+  const reason = error instanceof Error ? error.message : String(error)
+  const code = (error as { code?: unknown } | undefined)?.code
+  const make = (code: TableErrorCode, message: string) => new TableError(code, message, { cause: error })
+  if (name === 'ResourceNotFoundException') {
+    return make(
+      'TABLE_NOT_FOUND',
+      `Table "${tableName}" does not exist (${operation}): create it with \`npx dynamodb-session create-table\` or createTable(), or check the table name and region.`,
+    )
+  }
+  if (name === 'AccessDeniedException') {
+    return make(
+      'ACCESS_DENIED',
+      `Access denied to dynamodb:${operation} on table "${tableName}": allow it in the IAM policy of these credentials. (${reason})`,
+    )
+  }
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(reason)) {
+    return make(
+      'NO_CREDENTIALS',
+      'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is available.',
+    )
+  }
+  if (
+    name === 'UnrecognizedClientException' ||
+    name === 'InvalidSignatureException' ||
+    name === 'ExpiredTokenException' ||
+    name === 'InvalidClientTokenId'
+  ) {
+    return make('INVALID_CREDENTIALS', `AWS rejected the credentials (${name}): ${reason}`)
+  }
+  if (/region is missing/i.test(reason)) {
+    return make(
+      'NO_REGION',
+      'No AWS region: set AWS_REGION, the "region" option, or AWS_DYNAMO_DB_SESSION_REGION.',
+    )
+  }
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code)
+  ) {
+    return make(
+      'UNREACHABLE',
+      `DynamoDB could not be reached for ${operation} on table "${tableName}" (${code}): check the endpoint, region and network.`,
+    )
+  }
+  if (isThrottling(error)) {
+    return make(
+      'THROTTLED',
+      `${operation} on table "${tableName}" was throttled (${name}): lower the rate or the number of segments, or raise the table's capacity.`,
+    )
+  }
+  return make(
+    'REQUEST_FAILED',
+    `${operation} on table "${tableName}" failed: ${name ? `${name}: ` : ''}${reason}`,
+  )
+}

@@ -1,0 +1,82 @@
+import {
+  nowInSeconds,
+  type SessionRecord,
+  type Store,
+  type UpdateOptions,
+  type UserSession,
+  withChanges,
+} from './store.ts'
+
+/**
+ * Keeps sessions in this process's memory, with the same conditional semantics as
+ * `DynamoDBStore`. For development and tests: sessions are lost on restart and are not
+ * shared between instances.
+ */
+export class MemoryStore implements Store {
+  readonly #records = new Map<string, SessionRecord>()
+
+  async load(key: string): Promise<SessionRecord | undefined> {
+    const record = this.#live(key)
+    return record && structuredClone(record)
+  }
+
+  async create(record: SessionRecord): Promise<boolean> {
+    if (this.#records.has(record.key)) return false
+    const { version: _, ...created } = structuredClone(record)
+    this.#records.set(record.key, created)
+    return true
+  }
+
+  async update(
+    record: SessionRecord,
+    changedKeys: readonly string[],
+    options: UpdateOptions = {},
+  ): Promise<boolean> {
+    const stored = this.#live(record.key)
+    if (!stored) return false
+    if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0)) return false
+    stored.data = withChanges(stored.data, structuredClone(record.data), changedKeys)
+    if (options.userChanged) stored.userId = record.userId
+    stored.updatedAt = record.updatedAt
+    stored.expiresAt = record.expiresAt
+    stored.version = (stored.version ?? 0) + 1
+    return true
+  }
+
+  async findByUser(userId: string): Promise<UserSession[]> {
+    return [...this.#records.keys()]
+      .map((key) => this.#live(key))
+      .filter((record) => record?.userId === userId)
+      .map((record) => {
+        const { key, createdAt, updatedAt, expiresAt } = record as SessionRecord
+        return { key, createdAt, updatedAt, expiresAt }
+      })
+  }
+
+  async touch({ key, updatedAt, expiresAt }: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>) {
+    const stored = this.#live(key)
+    if (!stored) return false
+    stored.updatedAt = updatedAt
+    stored.expiresAt = expiresAt
+    return true
+  }
+
+  async delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean> {
+    if (onlyIf) {
+      const stored = this.#live(key)
+      if (!stored || (onlyIf !== 'live' && (stored.version ?? 0) !== onlyIf.version)) return false
+    }
+    this.#records.delete(key)
+    return true
+  }
+
+  /** Expired records are dropped as they are met, as DynamoDB's TTL would do eventually. */
+  #live(key: string): SessionRecord | undefined {
+    const record = this.#records.get(key)
+    if (record && record.expiresAt <= nowInSeconds()) {
+      this.#records.delete(key)
+      return undefined
+    }
+    return record
+  }
+}

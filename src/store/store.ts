@@ -1,0 +1,87 @@
+/**
+ * One stored session. `key` is the SHA-256 of the session id (never the id itself);
+ * times are epoch seconds.
+ */
+export interface SessionRecord {
+  key: string
+  data: Record<string, unknown>
+  createdAt: number
+  updatedAt: number
+  /** When the session stops being valid: min(updatedAt + maxStale, createdAt + maxAge). */
+  expiresAt: number
+  /** The user the session is bound to (`session.setUser()`), for listing and ending a user's sessions. */
+  userId?: string | undefined
+  /**
+   * How many updates the record has had: none when created (absent means 0), one more with each
+   * `update` (touches do not count). A write that must not undo another request's change checks it.
+   */
+  version?: number | undefined
+}
+
+/** One of a user's live sessions, as `listUserSessions()` reports it: never its cookie id. */
+export interface UserSession {
+  /** The store key: the SHA-256 of the session id. */
+  key: string
+  createdAt: number
+  updatedAt: number
+  expiresAt: number
+}
+
+/**
+ * Where sessions live. Every write is conditional, so a request still in flight can neither
+ * overwrite another session nor bring back one that was destroyed or regenerated meanwhile.
+ */
+export interface Store {
+  /** The live record under `key`; undefined when absent or past `expiresAt`. */
+  load(key: string): Promise<SessionRecord | undefined>
+  /** Writes a new record, with no version; false, writing nothing, when the key is already taken. */
+  create(record: SessionRecord): Promise<boolean>
+  /**
+   * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
+   * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
+   * requests changing different keys all keep their change. Adds one to `version`. False,
+   * writing nothing, when the record is gone (or, with `ifUnchanged`, no longer at `record.version`).
+   */
+  update(record: SessionRecord, changedKeys: readonly string[], options?: UpdateOptions): Promise<boolean>
+  /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
+  touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
+  /**
+   * Removes the record, if any, and resolves true. With `onlyIf` `'live'`, only a live record;
+   * with `{ version }`, only a live one that no update has changed since it was read at that
+   * version. False, removing nothing, when the record is not so.
+   */
+  delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean>
+  /** The live sessions bound to `userId`, all pages of them. Optional: needed for "log out everywhere". */
+  findByUser?(userId: string): Promise<UserSession[]>
+}
+
+export interface UpdateOptions {
+  /** Writes `userId` too. */
+  userChanged?: boolean | undefined
+  /** Writes only if no update came since `record.version` was read. */
+  ifUnchanged?: boolean | undefined
+}
+
+export function nowInSeconds(): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+/** `base` with the values of `keys` taken from `changes`, or removed where `changes` lacks them. */
+export function withChanges(
+  base: Record<string, unknown>,
+  changes: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(base)) setOwn(data, key, value)
+  for (const key of keys) {
+    if (Object.hasOwn(changes, key)) setOwn(data, key, changes[key])
+    else delete data[key]
+  }
+  return data
+}
+
+/** Sets an own, plain data property: unlike `target[key] = value`, safe for keys like `__proto__`. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+}
