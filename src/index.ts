@@ -8,8 +8,10 @@ export {
 } from './config/config.ts'
 
 export type { CookieOptions } from './core/cookie.ts'
-export { type ErrorHandler, failOpen, getSession, type SessionOptions } from './core/manager.ts'
+export { getSession } from './core/manager.ts'
 export { type Next, sessionMiddleware } from './core/middleware.ts'
+export { failOpen } from './core/on-error.ts'
+export type { ErrorHandler, SessionOptions } from './core/options.ts'
 export type { Session, SessionData } from './core/session.ts'
 export { type DestroyUserSessionsOptions, destroyUserSessions, listUserSessions } from './core/users.ts'
 export {

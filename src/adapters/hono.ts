@@ -1,5 +1,10 @@
+// src/adapters/ binds the framework-free core to each framework, one small file per framework
+// over createSessionManager's open/commit/recover. Adapters import src/core/, src/store/ and
+// src/errors.ts; the framework itself is an optional peer dependency, imported by its adapter only.
+
 import type { Context, MiddlewareHandler } from 'hono'
-import { createSessionManager, type SessionOptions } from '../core/manager.ts'
+import { createSessionManager } from '../core/manager.ts'
+import type { SessionOptions } from '../core/options.ts'
 import type { Session, SessionData } from '../core/session.ts'
 
 export type SessionEnv<Data extends SessionData = SessionData> = { Variables: { session: Session<Data> } }

@@ -2,9 +2,10 @@
 // precedence as in the Ruby gem (code > env > file > defaults). No Node built-ins: on Workers the
 // env bindings object is the environment, and a file is handed in by the caller. YAML is parsed
 // by the Node loader (src/node/config.ts), so a Worker's bundle carries no YAML parser.
+// src/config/ may read option types from src/core/ and src/dynamodb/; nothing below imports it.
 
 import type { CookieOptions } from '../core/cookie.ts'
-import type { SessionOptions } from '../core/manager.ts'
+import type { SessionOptions } from '../core/options.ts'
 import type { GarbageCollectionOptions } from '../dynamodb/gc.ts'
 import type { TableOptions } from '../dynamodb/table.ts'
 import { ConfigError, type ConfigSource } from '../errors.ts'

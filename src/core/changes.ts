@@ -30,3 +30,8 @@ function json(value: unknown, key: string): string {
     throw new SessionValueError(`Cannot store session value "${key}": ${(error as Error).message}.`)
   }
 }
+
+/** Throws a `SessionValueError` unless every value serializes: proven before anything is written. */
+export function assertJson(data: SessionData): void {
+  for (const [key, value] of Object.entries(data)) json(value, key)
+}

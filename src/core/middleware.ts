@@ -1,4 +1,5 @@
-import { createSessionManager, type SessionOptions } from './manager.ts'
+import { createSessionManager } from './manager.ts'
+import type { SessionOptions } from './options.ts'
 import type { SessionData } from './session.ts'
 
 /** A fetch handler that the middleware wraps. */

@@ -56,14 +56,15 @@ export interface SessionState {
   signedWithOlderKey: boolean
   /** A cookie came but did not verify: once the session is used, the response expires it. */
   hadBadCookie: boolean
-  /** Reads the live stored session of an id, or undefined. */
-  read: (id: string) => Promise<StoredSession | undefined>
 }
 
-export function createSessionState(
-  cookie: { verified: VerifiedSessionId | undefined; present: boolean },
-  read: SessionState['read'],
-): SessionState {
+/** Reads the live stored session of an id, or undefined. */
+export type LoadStored = (id: string) => Promise<StoredSession | undefined>
+
+export function createSessionState(cookie: {
+  verified: VerifiedSessionId | undefined
+  present: boolean
+}): SessionState {
   const { verified } = cookie
   return {
     id: verified?.id,
@@ -78,7 +79,6 @@ export function createSessionState(
     destroyed: false,
     signedWithOlderKey: verified?.signedWithOlderKey ?? false,
     hadBadCookie: cookie.present && !verified,
-    read,
   }
 }
 
@@ -95,10 +95,12 @@ export function flashKey(key: string): string {
  */
 export class Session<Data extends SessionData = SessionData> {
   readonly #state: SessionState
+  readonly #loadStored: LoadStored
 
   /** @internal Sessions are made by the middleware. */
-  constructor(state: SessionState) {
+  constructor(state: SessionState, loadStored: LoadStored) {
     this.#state = state
+    this.#loadStored = loadStored
   }
 
   /**
@@ -215,7 +217,7 @@ export class Session<Data extends SessionData = SessionData> {
   #load(): Promise<LoadedSession> {
     const state = this.#state
     if (state.loaded) return Promise.resolve(state.loaded)
-    state.loading ??= readSession(state).then((loaded) => {
+    state.loading ??= readSession(state, this.#loadStored).then((loaded) => {
       state.loaded ??= loaded
       return state.loaded
     })
@@ -223,8 +225,8 @@ export class Session<Data extends SessionData = SessionData> {
   }
 }
 
-async function readSession(state: SessionState): Promise<LoadedSession> {
-  const stored = state.storedId === undefined ? undefined : await state.read(state.storedId)
+async function readSession(state: SessionState, loadStored: LoadStored): Promise<LoadedSession> {
+  const stored = state.storedId === undefined ? undefined : await loadStored(state.storedId)
   if (!stored && state.storedId !== undefined) {
     // An unknown id is never adopted: the client may have chosen it.
     state.storedId = undefined

@@ -1,3 +1,7 @@
+// src/store/ holds the Store contract (below) and MemoryStore: what every store must do, with each
+// conditional rule spelled out, so the core can rely on it without knowing which store it has.
+// It imports nothing but src/errors.ts; the core and the DynamoDB wing both build on it.
+
 /**
  * One stored session. `key` is the SHA-256 of the session id (never the id itself);
  * times are epoch seconds.

@@ -1,0 +1,57 @@
+import { SessionError } from '../errors.ts'
+import { nowInSeconds, type Store } from '../store/store.ts'
+import { snapshot } from './changes.ts'
+import { type ErrorHandler, type ExpiryPolicy, expiresAt } from './options.ts'
+import type { Sealer } from './sealing.ts'
+import type { SessionState, StoredSession } from './session.ts'
+import { storeCall } from './store-call.ts'
+
+// Reading a session from the store on its first use, and what a failed read does to the request.
+
+export interface LoadContext {
+  store: Store
+  sealer: Sealer
+  policy: ExpiryPolicy
+  onError: ErrorHandler
+  /** The store key (SHA-256) of a session id. */
+  storeKey(id: string): Promise<string>
+}
+
+/** The live stored session of `id`, its values unsealed, or undefined. */
+export async function loadSession(ctx: LoadContext, id: string): Promise<StoredSession | undefined> {
+  const key = await ctx.storeKey(id)
+  const record = await storeCall('load', () => ctx.store.load(key))
+  // Expiry is recomputed with today's options, so shortening maxStale or maxAge takes effect at once.
+  const live =
+    record &&
+    Math.min(record.expiresAt, expiresAt(ctx.policy, record.createdAt, record.updatedAt)) > nowInSeconds()
+  if (!live) return undefined
+  const { data, staleKeys } = await ctx.sealer.decode(record.data)
+  return { record: { ...record, data }, json: snapshot(data), encoded: record.data, staleKeys }
+}
+
+/**
+ * `loadSession` for one request: a failed load goes to onError at once, so the handler can go on
+ * when onError chooses to fail open, and the request fails closed otherwise.
+ */
+export function loaderFor(ctx: LoadContext, request: Request, state: SessionState) {
+  return async (id: string): Promise<StoredSession | undefined> => {
+    try {
+      return await loadSession(ctx, id)
+    } catch (error) {
+      if (!(error instanceof SessionError)) throw error
+      if (error.code === 'SESSION_UNREADABLE') {
+        // Tampered or sealed by a retired secret: reported, then treated as no session at all.
+        await ctx.onError(error, request, 'unseal')
+        return undefined
+      }
+      const response = await ctx.onError(error, request, 'load')
+      if (response === undefined) {
+        state.readOnly = true
+        return undefined
+      }
+      state.failure = { error, response }
+      throw error
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { SessionRecord } from '../store/store.ts'
+import { assertJson, changedKeys } from './changes.ts'
+import { type ExpiryPolicy, expiresAt } from './options.ts'
+import type { SessionData, SessionState } from './session.ts'
+
+// Deciding what a request must write, apart from writing it: a pure function of what was loaded,
+// what the handler left, the options and the clock. `applyPlan` (save.ts) carries the plan out.
+
+/** What the response's cookie needs once the plan is carried out: a fresh one, an expired one, or none. */
+export type CookieChange = 'set' | 'expire' | undefined
+
+/** One conditional write to the stored session; the store may refuse it. */
+export type Write =
+  /** The session was left empty: delete it, unless another request wrote to it since it was read. */
+  | { kind: 'delete'; ifVersion: number }
+  /** Write `keys` (values freshly encoded, other keys as stored); with `ifUnchanged`, only if no update came since. */
+  | { kind: 'update'; keys: string[]; ifUnchanged: boolean }
+  /** Extend the idle expiry of an unchanged session. */
+  | { kind: 'touch' }
+
+export type SavePlan =
+  /** No write; the cookie may still need re-signing under the newest secret. */
+  | { kind: 'nothing'; cookie: CookieChange }
+  /**
+   * Write to the stored session: the first write in `writes` that the store accepts earns its
+   * cookie; when every one is refused the session was ended meanwhile, and the cookie is left to
+   * the request that ended it.
+   */
+  | {
+      kind: 'write'
+      record: SessionRecord
+      userChanged: boolean
+      writes: { write: Write; cookie: CookieChange }[]
+    }
+  /**
+   * Store a session not stored yet (new, or moved to a new id by regenerate()). The old item of a
+   * moved session is deleted once the new one is written, and only while it is live.
+   */
+  | { kind: 'create'; record: Omit<SessionRecord, 'key'>; movedFromId: string | undefined }
+  /** Nothing to store: delete the moved session's old item, if any, and send `cookie`. */
+  | { kind: 'end'; movedFromId: string | undefined; cookie: CookieChange }
+
+export interface PlanContext {
+  policy: ExpiryPolicy
+  /** The cookie outlives the browser session, so it is renewed whenever the expiry slides. */
+  persistentCookie: boolean
+  now: number
+}
+
+/** Decides, once, after the handler, what the request's session needs written. */
+export function planSave(state: SessionState, { policy, persistentCookie, now }: PlanContext): SavePlan {
+  const loaded = state.loaded
+  // Untouched, or loading failed open: no writes.
+  if (!loaded || state.readOnly) return { kind: 'nothing', cookie: undefined }
+  const data: SessionData = Object.fromEntries(loaded.values)
+  const { stored, userId } = loaded
+  const empty = loaded.values.size === 0 && userId === undefined
+  const movedFromId = state.movedFrom?.id
+
+  if (!stored) {
+    if (empty) {
+      const cookie = state.destroyed || state.hadBadCookie || movedFromId !== undefined ? 'expire' : undefined
+      return { kind: 'end', movedFromId, cookie }
+    }
+    assertJson(data)
+    const createdAt = state.movedFrom?.createdAt ?? now
+    const record = { data, createdAt, updatedAt: now, expiresAt: expiresAt(policy, createdAt, now), userId }
+    return { kind: 'create', record, movedFromId }
+  }
+
+  const { record } = stored
+  const changed = changedKeys(stored.json, data)
+  const userChanged = userId !== record.userId
+  const unchanged = changed.length === 0 && !userChanged
+  const resign: CookieChange = state.signedWithOlderKey ? 'set' : undefined
+  // Reads cost no writes: an unchanged session's expiry slides at most once per touchAfter.
+  if (unchanged && now - record.updatedAt < policy.touchAfter) return { kind: 'nothing', cookie: resign }
+
+  // After a write the cookie is renewed when it is persistent (its expiry slid) or re-signed.
+  const written: CookieChange = persistentCookie ? 'set' : resign
+  const writes: { write: Write; cookie: CookieChange }[] = []
+  // Left empty: deleted, unless another request wrote to it since it was read; then only this
+  // request's removals are written by the writes below, and that request's change stays.
+  if (!unchanged && empty)
+    writes.push({ write: { kind: 'delete', ifVersion: record.version ?? 0 }, cookie: 'expire' })
+  // Stale keys (the other form, or an older secret's seal) are rewritten along with the changes,
+  // or in place of a touch, so every value is sealed by the newest secret within touchAfter; but
+  // only if no other request wrote since the read, lest their old values undo its change.
+  const stale = stored.staleKeys.filter((key) => !changed.includes(key))
+  if (stale.length > 0) {
+    writes.push({
+      write: { kind: 'update', keys: [...changed, ...stale], ifUnchanged: true },
+      cookie: written,
+    })
+  }
+  writes.push({
+    write: unchanged ? { kind: 'touch' } : { kind: 'update', keys: changed, ifUnchanged: false },
+    cookie: written,
+  })
+  const next = {
+    ...record,
+    data,
+    updatedAt: now,
+    expiresAt: expiresAt(policy, record.createdAt, now),
+    userId,
+  }
+  return { kind: 'write', record: next, userChanged, writes }
+}
