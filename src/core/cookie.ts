@@ -73,12 +73,14 @@ function validate(name: string, attributes: SerializeOptions): void {
   const fail = (message: string): never => {
     throw new Error(`Invalid session cookie options: ${message}`)
   }
-  if (name.startsWith('__Host-')) {
+  // Browsers match the prefixes in any case (RFC 6265bis), and drop a cookie that breaks their rules.
+  const prefix = name.toLowerCase()
+  if (prefix.startsWith('__host-')) {
     if (!attributes.secure) fail(`a "__Host-" cookie needs secure: true.`)
     if (attributes.path !== '/') fail(`a "__Host-" cookie needs path: '/'.`)
     if (attributes.domain !== undefined) fail(`a "__Host-" cookie cannot have a domain.`)
   }
-  if (name.startsWith('__Secure-') && !attributes.secure) fail(`a "__Secure-" cookie needs secure: true.`)
+  if (prefix.startsWith('__secure-') && !attributes.secure) fail(`a "__Secure-" cookie needs secure: true.`)
   if (attributes.partitioned && !attributes.secure) fail('partitioned: true needs secure: true.')
   if (attributes.sameSite === 'none' && !attributes.secure) fail(`sameSite: 'none' needs secure: true.`)
   const { maxAge } = attributes

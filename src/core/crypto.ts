@@ -11,6 +11,11 @@ const BYTES_32 = '[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]'
 /** An id, a dot, and its HMAC-SHA256. */
 const SIGNED_SESSION_ID = new RegExp(`^(${BYTES_32})\\.(${BYTES_32})$`)
 
+/** True when `value` is shaped like a signed session id; checked before any crypto or caching. */
+export function looksSigned(value: string): boolean {
+  return SIGNED_SESSION_ID.test(value)
+}
+
 export function createSessionId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(32)))
 }

@@ -3,6 +3,7 @@ import { nowInSeconds } from '../store/store.ts'
 import {
   hashSessionId,
   importSigningKeys,
+  looksSigned,
   signSessionId,
   type VerifiedSessionId,
   verifySignedSessionId,
@@ -70,6 +71,8 @@ export function createSessionManager<Data extends SessionData>(
   const storeKeys = new RecentMap<string, string>(RECENT_COOKIES)
 
   const verify = async (value: string): Promise<VerifiedSessionId | undefined> => {
+    // Junk is refused before the cache, so the cache holds only id-shaped values (87 characters).
+    if (!looksSigned(value)) return undefined
     let verified = verifiedCookies.get(value)
     if (verified === undefined) {
       verified = (await verifySignedSessionId(value, await keys)) ?? false

@@ -89,11 +89,28 @@ export function flashKey(key: string): string {
   return `__flash_${key}__`
 }
 
+let idsOf: (session: Session) => string[]
+
+/**
+ * Every id whose item belongs to this request's session: its id, and the id regenerate() moved
+ * it from until the move is saved. "Log out everywhere else" keeps them all.
+ */
+export function ownIds(session: Session): string[] {
+  return idsOf(session)
+}
+
 /**
  * A request's session. Data is loaded from the store on the first read or write, never
  * before, so a request that does not use its session costs nothing.
  */
 export class Session<Data extends SessionData = SessionData> {
+  static {
+    idsOf = (session) => {
+      const { id, storedId, movedFrom } = session.#state
+      return [id, storedId, movedFrom?.id].filter((id) => id !== undefined)
+    }
+  }
+
   readonly #state: SessionState
   readonly #loadStored: LoadStored
 
@@ -237,10 +254,21 @@ async function readSession(state: SessionState, loadStored: LoadStored): Promise
   return { stored, values: new Map(Object.entries(stored?.record.data ?? {})), userId: stored?.record.userId }
 }
 
+/** Longer key names are refused: every store must hold them, and DynamoDB's names stop at 64 KB. */
+const MAX_KEY_BYTES = 1024
+const encoder = new TextEncoder()
+
 function assertUserKey(key: string): void {
   if (typeof key !== 'string' || FLASH_KEY.test(key)) {
     throw new SessionValueError(
       `Cannot use "${String(key)}" as a session key: keys like __flash_*__ are reserved.`,
+    )
+  }
+  const bytes = encoder.encode(key).length
+  if (bytes > MAX_KEY_BYTES) {
+    throw new SessionValueError(
+      `Cannot use a session key of ${bytes} bytes: keys are limited to ${MAX_KEY_BYTES} bytes (UTF-8). ` +
+        'Keep data in values, not in key names.',
     )
   }
 }

@@ -1,5 +1,6 @@
 import type { Store, UserSession } from '../store/store.ts'
 import { hashSessionId } from './crypto.ts'
+import { ownIds, Session } from './session.ts'
 
 /**
  * The live sessions bound to a user with `session.setUser()`: when each was created, last
@@ -16,7 +17,11 @@ export async function listUserSessions(store: Store, userId: string): Promise<Us
 const PARALLEL_DELETES = 16
 
 export interface DestroyUserSessionsOptions {
-  /** Keep this session: "log out of all other devices". */
+  /**
+   * Keep this session: "log out of all other devices". Pass the request's session itself, so that
+   * one that regenerate() is moving to a new id (a password change) keeps its old item until the
+   * move is saved.
+   */
   except?: { readonly id: string }
   /**
    * Milliseconds to wait before looking a second time. The user index is eventually consistent,
@@ -38,11 +43,12 @@ export async function destroyUserSessions(
   userId: string,
   { except, settleMs = 1000 }: DestroyUserSessionsOptions = {},
 ): Promise<number> {
-  const keep = except && (await hashSessionId(except.id))
+  const keepIds = except instanceof Session ? ownIds(except) : except ? [except.id] : []
+  const keep = new Set(await Promise.all(keepIds.map(hashSessionId)))
   const ended = new Set<string>()
   for (const look of [1, 2]) {
     const keys = (await findByUser(store, userId)).map(({ key }) => key)
-    const toEnd = keys.filter((key) => key !== keep && !ended.has(key))
+    const toEnd = keys.filter((key) => !keep.has(key) && !ended.has(key))
     for (let first = 0; first < toEnd.length; first += PARALLEL_DELETES) {
       const batch = toEnd.slice(first, first + PARALLEL_DELETES)
       await Promise.all(batch.map((key) => store.delete(key)))

@@ -25,10 +25,19 @@ function check(value: unknown, path: string, ancestors: Set<object>, depth: numb
       if (ancestors.has(value)) refuse(`${path} refers back to itself; JSON cannot hold cycles`)
       ancestors.add(value)
       if (Array.isArray(value)) {
-        value.forEach((item, index) => {
-          if (item === undefined) refuse(`${path}[${index}] is undefined, which JSON turns into null`)
+        if (Object.getPrototypeOf(value) !== Array.prototype)
+          refuse(`${path} is an array of a subclass, which JSON turns into a plain array`)
+        // for...of visits holes too, which forEach skips: JSON turns a hole into null.
+        let index = 0
+        for (const item of value) {
+          if (item === undefined)
+            refuse(`${path}[${index}] is undefined or a hole, which JSON turns into null`)
           check(item, `${path}[${index}]`, ancestors, depth + 1)
-        })
+          index++
+        }
+        const named = Object.keys(value).find((key) => !isIndex(key, value.length))
+        if (named !== undefined)
+          refuse(`${path} has the named property "${named}", which JSON drops from arrays`)
       } else {
         const prototype = Object.getPrototypeOf(value)
         if (prototype !== Object.prototype && prototype !== null) {
@@ -48,6 +57,11 @@ function check(value: unknown, path: string, ancestors: Set<object>, depth: numb
     default:
       refuse(`${path} is a ${typeof value}, which JSON cannot hold`)
   }
+}
+
+function isIndex(key: string, length: number): boolean {
+  const index = Number(key)
+  return Number.isInteger(index) && index >= 0 && index < length && String(index) === key
 }
 
 function refuse(reason: string): never {

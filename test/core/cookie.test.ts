@@ -54,6 +54,12 @@ describe('cookie options are validated when the middleware is made', () => {
     expect(make({ name: '__Secure-sid', domain: 'example.com' })).not.toThrow()
   })
 
+  it('enforces the prefix rules whatever the case of the prefix, as browsers do', () => {
+    expect(make({ name: '__host-sid', secure: false })).toThrow(/__Host-.*secure/)
+    expect(make({ name: '__HOST-sid', path: '/app' })).toThrow(/__Host-.*path/)
+    expect(make({ name: '__secure-sid', secure: false })).toThrow(/__Secure-.*secure/)
+  })
+
   it('needs Secure for Partitioned and for SameSite=None', () => {
     expect(make({ partitioned: true, secure: false })).toThrow(/partitioned.*secure/)
     expect(make({ sameSite: 'none', secure: false })).toThrow(/sameSite.*secure/)

@@ -626,6 +626,20 @@ describe('limits', () => {
     expect(seen).toEqual(['SESSION_TOO_LARGE'])
   })
 
+  it('refuses a key name DynamoDB cannot hold at set(), naming the limit, without a store call', async () => {
+    const env = await dynamoStore()
+    const { body } = await app(env.store).send(async (request) => {
+      const session = getSession<Record<string, unknown>>(request)
+      await expect(session.set('k'.repeat(65_536), 1)).rejects.toMatchObject({
+        code: 'INVALID_SESSION_VALUE',
+        message: expect.stringMatching(/65536 bytes.*limited to 1024 bytes/),
+      })
+      await session.set('é'.repeat(512), 1) // 1,024 bytes: the most a key may hold
+      return new Response(String(Object.keys(await session.all()).length))
+    })
+    expect(body).toBe('1')
+  })
+
   it('refuses values JSON cannot hold at set(), with a clear error', async () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
@@ -637,6 +651,10 @@ describe('limits', () => {
       [new Map(), /Map/],
       [Number.NaN, /NaN/],
       [[1, undefined], /undefined/],
+      // biome-ignore lint/suspicious/noSparseArray: a hole is what is being refused
+      [[1, , 3], /hole/],
+      [Object.assign([1], { x: 2 }), /named property "x"/],
+      [{ list: Object.assign([], { note: 'dropped' }) }, /named property "note"/],
       [Symbol('s'), /symbol/],
     ]
     const env = await dynamoStore()

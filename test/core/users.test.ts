@@ -86,6 +86,35 @@ describe('log out everywhere, on DynamoDB', () => {
     expect(await listUserSessions(store, 'edsger')).toHaveLength(1)
   })
 
+  // OWASP's advice on a password change: a new id for this device, every other device signed out.
+  it.each([
+    ['regenerate() first', true],
+    ['destroyUserSessions() first', false],
+  ])(
+    'keeps the device that changed the password signed in, under a new id (%s)',
+    async (_, regenerateFirst) => {
+      const user = `password-change-${regenerateFirst}`
+      const sessions = app(store)
+      const [current, phone, laptop] = await Promise.all([1, 2, 3].map(() => sessions.send(login(user))))
+      const changed = await sessions.send(async (request) => {
+        const session = getSession(request)
+        if (regenerateFirst) await session.regenerate()
+        const ended = await destroyUserSessions(store, user, { except: session, settleMs: 10 })
+        if (!regenerateFirst) await session.regenerate()
+        return new Response(String(ended))
+      }, current?.cookie?.value)
+      expect(changed.body).toBe('2')
+      expect(changed.cookie?.id).toBeDefined()
+      expect(changed.cookie?.id).not.toBe(current?.cookie?.id)
+      expect((await sessions.send(whoAmI, changed.cookie?.value)).body).toBe(user)
+      for (const device of [current, phone, laptop]) {
+        expect((await sessions.send(whoAmI, device?.cookie?.value)).body).toBe('nobody')
+      }
+      const listed = await listUserSessions(store, user)
+      expect(listed.map(({ key }) => key)).toEqual([await hashSessionId(changed.cookie?.id ?? '')])
+    },
+  )
+
   it('keeps a destroyed session destroyed when one of its requests is in flight', async () => {
     const sessions = app(store)
     const { cookie } = await sessions.send(login('alan'))
