@@ -59,7 +59,8 @@ export function planSave(state: SessionState, { policy, persistentCookie, now }:
 
   if (!stored) {
     if (empty) {
-      const cookie = state.destroyed || state.hadBadCookie || movedFromId !== undefined ? 'expire' : undefined
+      const ended = state.destroyed || state.hadBadCookie || state.hadStaleCookie || movedFromId !== undefined
+      const cookie = ended ? 'expire' : undefined
       return { kind: 'end', movedFromId, cookie }
     }
     assertJson(data)

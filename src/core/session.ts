@@ -56,6 +56,11 @@ export interface SessionState {
   signedWithOlderKey: boolean
   /** A cookie came but did not verify: once the session is used, the response expires it. */
   hadBadCookie: boolean
+  /**
+   * The cookie verified, but its session was gone (expired, collected, logged out everywhere):
+   * the response expires it, so later requests cost no read.
+   */
+  hadStaleCookie: boolean
 }
 
 /** Reads the live stored session of an id, or undefined. */
@@ -79,6 +84,7 @@ export function createSessionState(cookie: {
     destroyed: false,
     signedWithOlderKey: verified?.signedWithOlderKey ?? false,
     hadBadCookie: cookie.present && !verified,
+    hadStaleCookie: false,
   }
 }
 
@@ -248,6 +254,7 @@ async function readSession(state: SessionState, loadStored: LoadStored): Promise
     // An unknown id is never adopted: the client may have chosen it.
     state.storedId = undefined
     state.id = undefined
+    state.hadStaleCookie = true
   }
   // No copy: the store's record is this request's own, and the dirty check compares with JSON
   // taken at read time, so values the handler mutates in place are still seen as changed.

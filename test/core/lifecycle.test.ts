@@ -31,6 +31,30 @@ const recordOf = async (store: DynamoDBStore, id: string | undefined): Promise<S
 describe('expiry and touches', () => {
   useFixedClock()
 
+  it.each([
+    ['expired', async (_env: Awaited<ReturnType<typeof dynamoStore>>, _id: string) => at(601)],
+    [
+      'deleted from the table (TTL, gc, log out everywhere)',
+      async (env: Awaited<ReturnType<typeof dynamoStore>>, id: string) => {
+        await env.store.delete(await hashSessionId(id))
+      },
+    ],
+  ])('clears the cookie of a session that is %s, so the next request reads nothing', async (_, end) => {
+    const env = await dynamoStore()
+    const sessions = app(env.store, { maxStale: 600 })
+    const { cookie } = await sessions.send(count)
+    await end(env, cookie?.id ?? '')
+    env.counter.reset()
+    const stale = await sessions.send(readCount, cookie?.value)
+    expect(stale.body).toBe('0')
+    expect(stale.cookie?.header).toMatch(/^sid=; Max-Age=0;/)
+    expect(env.counter.calls).toEqual(['GetItemCommand'])
+    env.counter.reset()
+    // The browser dropped the cookie: the next request that reads the session costs no call.
+    expect((await sessions.send(readCount)).body).toBe('0')
+    expect(env.counter.calls).toEqual([])
+  })
+
   it('stores expire_at = min(updated + maxStale, created + maxAge) in epoch seconds', async () => {
     const env = await dynamoStore()
     const sessions = app(env.store, { maxStale: 600, maxAge: 1000, touchAfter: 60 })
