@@ -35,7 +35,11 @@ export interface SessionCookie {
   /** True when the cookie outlives the browser session and must be renewed as the session slides. */
   persistent: boolean
   read(request: Request): string | undefined
-  serialize(value: string): string
+  /**
+   * The Set-Cookie header for `value`. `maxAge` overrides the options' for this session: seconds
+   * (at most 400 days; none left expires it), or 'browser' for a browser-session cookie.
+   */
+  serialize(value: string, maxAge?: number | 'browser'): string
   expire(): string
 }
 
@@ -59,8 +63,12 @@ export function createSessionCookie(options: CookieOptions = {}): SessionCookie 
       const header = request.headers.get('cookie')
       return header ? parseCookie(header)[name] : undefined
     },
-    serialize(value) {
-      return stringifySetCookie(name, value, attributes)
+    serialize(value, maxAge) {
+      if (maxAge === undefined) return stringifySetCookie(name, value, attributes)
+      const { maxAge: _, ...rest } = attributes
+      if (maxAge === 'browser') return stringifySetCookie(name, value, rest)
+      if (maxAge <= 0) return this.expire()
+      return stringifySetCookie(name, value, { ...rest, maxAge: Math.min(maxAge, MAX_COOKIE_AGE) })
     },
     expire() {
       const { maxAge: _, ...rest } = attributes

@@ -1,7 +1,8 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds, type Store } from '../store/store.ts'
 import { snapshot } from './changes.ts'
-import { type ErrorHandler, type ExpiryPolicy, expiresAt } from './options.ts'
+import { expiresAt, storedExpiry } from './expiry.ts'
+import type { ErrorHandler, ExpiryPolicy } from './options.ts'
 import type { Sealer } from './sealing.ts'
 import type { SessionState, StoredSession } from './session.ts'
 import { storeCall } from './store-call.ts'
@@ -21,12 +22,13 @@ export interface LoadContext {
 export async function loadSession(ctx: LoadContext, id: string): Promise<StoredSession | undefined> {
   const key = await ctx.storeKey(id)
   const record = await storeCall('load', () => ctx.store.load(key))
-  // Expiry is recomputed with today's options, so shortening maxStale or maxAge takes effect at once.
-  const live =
-    record &&
-    Math.min(record.expiresAt, expiresAt(ctx.policy, record.createdAt, record.updatedAt)) > nowInSeconds()
-  if (!live) return undefined
+  const now = nowInSeconds()
+  if (!record || record.expiresAt <= now) return undefined
   const { data, staleKeys } = await ctx.sealer.decode(record.data)
+  // Expiry is recomputed with today's options and the session's own choice, so shortening
+  // maxStale, maxAge or the session's expiry takes effect at once.
+  const expiry = storedExpiry(new Map(Object.entries(data)))
+  if (expiresAt(ctx.policy, record.createdAt, record.updatedAt, expiry) <= now) return undefined
   return { record: { ...record, data }, json: snapshot(data), encoded: record.data, staleKeys }
 }
 

@@ -10,7 +10,7 @@ import {
 } from './crypto.ts'
 import { type LoadContext, loaderFor } from './load.ts'
 import { resolveOptions, type SessionOptions } from './options.ts'
-import { planSave } from './plan.ts'
+import { type CookieChange, plannedExpiry, planSave, type SavePlan } from './plan.ts'
 import { RecentMap } from './recent.ts'
 import { applySave, type SaveContext } from './save.ts'
 import { createSealer } from './sealing.ts'
@@ -94,10 +94,16 @@ export function createSessionManager<Data extends SessionData>(
   const loading: LoadContext = { store, sealer, policy, onError, storeKey }
   const saving: SaveContext = { store, sealer, storeKey }
 
-  /** The Set-Cookie value for `state`'s id, signed by the newest secret. */
-  const signedCookie = async (state: SessionState): Promise<string> => {
+  const planContext = () => ({ policy, persistentCookie: cookie.persistent, now: nowInSeconds() })
+
+  /** The Set-Cookie value for `state`'s id, signed by the newest secret, lasting `lifetime`. */
+  const signedCookie = async (
+    state: SessionState,
+    lifetime: number | 'browser' | undefined,
+  ): Promise<string> => {
     const [newest] = await keys
-    return cookie.serialize(await signSessionId(state.id as string, newest as CryptoKey))
+    const value = await signSessionId(state.id as string, newest as CryptoKey)
+    return cookie.serialize(value, typeof lifetime === 'number' ? lifetime - nowInSeconds() : lifetime)
   }
 
   return {
@@ -105,7 +111,10 @@ export function createSessionManager<Data extends SessionData>(
       const value = cookie.read(request)
       const verified = value === undefined ? undefined : await verify(value)
       const state = createSessionState({ verified, present: value !== undefined })
-      const session = new Session<Data>(state, loaderFor(loading, request, state))
+      const session = new Session<Data>(state, {
+        load: loaderFor(loading, request, state),
+        expiresAt: () => plannedExpiry(state, planContext()),
+      })
       states.set(session, state)
       sessionsByRequest.set(request, session)
       return session
@@ -121,16 +130,21 @@ export function createSessionManager<Data extends SessionData>(
       // A 5xx means the handler failed part way, and an aborted request's client never sees the
       // cookie: either way what the handler changed is not saved.
       if (response.status >= 500 || request.signal.aborted) return response
-      let change: Awaited<ReturnType<typeof applySave>>
+      let change: CookieChange
+      let plan: SavePlan
       try {
-        const plan = planSave(state, { policy, persistentCookie: cookie.persistent, now: nowInSeconds() })
+        const context = planContext()
+        plan = planSave(state, context)
         change = await applySave(saving, state, plan)
       } catch (error) {
         if (!(error instanceof SessionError)) throw error
         return (await onError(error, request, 'save')) ?? response
       }
       if (!change) return response
-      return appendSetCookie(response, change === 'set' ? await signedCookie(state) : cookie.expire())
+      return appendSetCookie(
+        response,
+        change === 'set' ? await signedCookie(state, plan.cookieLifetime) : cookie.expire(),
+      )
     },
 
     recover(session, error) {

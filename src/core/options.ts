@@ -96,12 +96,6 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   }
 }
 
-/** When a session created at `createdAt` and last active at `updatedAt` expires: idle or too old. */
-export function expiresAt(policy: ExpiryPolicy, createdAt: number, updatedAt: number): number {
-  const { maxStale, maxAge } = policy
-  return Math.min(updatedAt + maxStale, maxAge === undefined ? Number.POSITIVE_INFINITY : createdAt + maxAge)
-}
-
 function validateSecrets(secretKey: unknown): string[] {
   const secrets = typeof secretKey === 'string' ? [secretKey] : Array.isArray(secretKey) ? [...secretKey] : []
   if (secrets.length === 0) {

@@ -1,6 +1,7 @@
 import type { SessionRecord } from '../store/store.ts'
 import { assertJson, changedKeys } from './changes.ts'
-import { type ExpiryPolicy, expiresAt } from './options.ts'
+import { cookieLifetime, EXPIRY_KEY, expiresAt, storedExpiry, touchAfter } from './expiry.ts'
+import type { ExpiryPolicy } from './options.ts'
 import type { SessionData, SessionState } from './session.ts'
 
 // Deciding what a request must write, apart from writing it: a pure function of what was loaded,
@@ -18,8 +19,13 @@ export type Write =
   /** Extend the idle expiry of an unchanged session. */
   | { kind: 'touch' }
 
-export type SavePlan =
-  /** No write; the cookie may still need re-signing under the newest secret. */
+/**
+ * A fresh cookie ('set') lasts until `cookieLifetime`: a time (epoch seconds) for a session with
+ * its own expiry, 'browser' for a browser-session cookie, undefined for the cookie options' own.
+ */
+export type SavePlan = {
+  cookieLifetime?: number | 'browser' | undefined
+} /** No write; the cookie may still need re-signing under the newest secret. */ & (
   | { kind: 'nothing'; cookie: CookieChange }
   /**
    * Write to the stored session: the first write in `writes` that the store accepts earns its
@@ -39,10 +45,11 @@ export type SavePlan =
   | { kind: 'create'; record: Omit<SessionRecord, 'key'>; movedFromId: string | undefined }
   /** Nothing to store: delete the moved session's old item, if any, and send `cookie`. */
   | { kind: 'end'; movedFromId: string | undefined; cookie: CookieChange }
+)
 
 export interface PlanContext {
   policy: ExpiryPolicy
-  /** The cookie outlives the browser session, so it is renewed whenever the expiry slides. */
+  /** The cookie options make a persistent cookie, renewed whenever the expiry slides. */
   persistentCookie: boolean
   now: number
 }
@@ -54,31 +61,43 @@ export function planSave(state: SessionState, { policy, persistentCookie, now }:
   if (!loaded || state.readOnly) return { kind: 'nothing', cookie: undefined }
   const data: SessionData = Object.fromEntries(loaded.values)
   const { stored, userId } = loaded
-  const empty = loaded.values.size === 0 && userId === undefined
+  const expiry = storedExpiry(loaded.values)
+  const userKeys = loaded.values.size - (loaded.values.has(EXPIRY_KEY) ? 1 : 0)
+  const empty = userKeys === 0 && userId === undefined
   const movedFromId = state.movedFrom?.id
 
   if (!stored) {
     if (empty) {
       const ended = state.destroyed || state.hadBadCookie || state.hadStaleCookie || movedFromId !== undefined
-      const cookie = ended ? 'expire' : undefined
-      return { kind: 'end', movedFromId, cookie }
+      return { kind: 'end', movedFromId, cookie: ended ? 'expire' : undefined }
     }
     assertJson(data)
     const createdAt = state.movedFrom?.createdAt ?? now
-    const record = { data, createdAt, updatedAt: now, expiresAt: expiresAt(policy, createdAt, now), userId }
-    return { kind: 'create', record, movedFromId }
+    const ends = expiresAt(policy, createdAt, now, expiry)
+    const record = { data, createdAt, updatedAt: now, expiresAt: ends, userId }
+    return { kind: 'create', record, movedFromId, cookieLifetime: cookieLifetime(expiry, ends) }
   }
 
   const { record } = stored
   const changed = changedKeys(stored.json, data)
   const userChanged = userId !== record.userId
   const unchanged = changed.length === 0 && !userChanged
+  // keepAlive(false): the request neither extends the session nor renews its cookie.
+  const { keepAlive } = state
   const resign: CookieChange = state.signedWithOlderKey ? 'set' : undefined
   // Reads cost no writes: an unchanged session's expiry slides at most once per touchAfter.
-  if (unchanged && now - record.updatedAt < policy.touchAfter) return { kind: 'nothing', cookie: resign }
+  if (unchanged && (!keepAlive || now - record.updatedAt < touchAfter(policy, expiry))) {
+    const ends = expiresAt(policy, record.createdAt, record.updatedAt, expiry)
+    return {
+      kind: 'nothing',
+      cookie: keepAlive ? resign : undefined,
+      cookieLifetime: cookieLifetime(expiry, ends),
+    }
+  }
 
+  const persistent = expiry === undefined ? persistentCookie : expiry !== 'browser'
   // After a write the cookie is renewed when it is persistent (its expiry slid) or re-signed.
-  const written: CookieChange = persistentCookie ? 'set' : resign
+  const written: CookieChange = !keepAlive ? undefined : persistent ? 'set' : resign
   const writes: { write: Write; cookie: CookieChange }[] = []
   // Left empty: deleted, unless another request wrote to it since it was read; then only this
   // request's removals are written by the writes below, and that request's change stays.
@@ -98,12 +117,21 @@ export function planSave(state: SessionState, { policy, persistentCookie, now }:
     write: unchanged ? { kind: 'touch' } : { kind: 'update', keys: changed, ifUnchanged: false },
     cookie: written,
   })
-  const next = {
-    ...record,
-    data,
-    updatedAt: now,
-    expiresAt: expiresAt(policy, record.createdAt, now),
-    userId,
-  }
-  return { kind: 'write', record: next, userChanged, writes }
+  const updatedAt = keepAlive ? now : record.updatedAt
+  const ends = expiresAt(policy, record.createdAt, updatedAt, expiry)
+  const next = { ...record, data, updatedAt, expiresAt: ends, userId }
+  return { kind: 'write', record: next, userChanged, writes, cookieLifetime: cookieLifetime(expiry, ends) }
+}
+
+/**
+ * When the session will expire if nothing else happens, once this request is saved; undefined
+ * when it will not be stored at all.
+ */
+export function plannedExpiry(state: SessionState, context: PlanContext): number | undefined {
+  const plan = planSave(state, context)
+  if (plan.kind === 'create' || plan.kind === 'write') return plan.record.expiresAt
+  const stored = state.loaded?.stored
+  if (plan.kind === 'end' || !stored || !state.loaded) return undefined
+  const { createdAt, updatedAt } = stored.record
+  return expiresAt(context.policy, createdAt, updatedAt, storedExpiry(state.loaded.values))
 }

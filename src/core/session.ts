@@ -1,6 +1,7 @@
 import { SessionValueError } from '../errors.ts'
 import type { SessionRecord } from '../store/store.ts'
 import { createSessionId, type VerifiedSessionId } from './crypto.ts'
+import { EXPIRY_KEY, type SessionExpiry, toStoredExpiry } from './expiry.ts'
 import { assertStorable } from './values.ts'
 
 export type SessionData = Record<string, unknown>
@@ -61,10 +62,19 @@ export interface SessionState {
    * the response expires it, so later requests cost no read.
    */
   hadStaleCookie: boolean
+  /** False when the request must neither extend the session's expiry nor renew its cookie. */
+  keepAlive: boolean
 }
 
 /** Reads the live stored session of an id, or undefined. */
 export type LoadStored = (id: string) => Promise<StoredSession | undefined>
+
+/** What a session asks of its middleware: its stored data, and when it will expire. */
+export interface SessionHooks {
+  load: LoadStored
+  /** When the session will expire once this request is saved (epoch seconds), if it will be stored. */
+  expiresAt(): number | undefined
+}
 
 export function createSessionState(cookie: {
   verified: VerifiedSessionId | undefined
@@ -85,11 +95,15 @@ export function createSessionState(cookie: {
     signedWithOlderKey: verified?.signedWithOlderKey ?? false,
     hadBadCookie: cookie.present && !verified,
     hadStaleCookie: false,
+    keepAlive: true,
   }
 }
 
-/** Flash values live beside the others under a reserved key, so one item holds both. */
-const FLASH_KEY = /^__flash_(.*)__$/
+/**
+ * Keys the library keeps among the values, so one item holds them all: flash values
+ * (`__flash_<key>__`) and the session's own expiry (`__expiry__`).
+ */
+const RESERVED_KEY = /^__flash_(.*)__$|^__expiry__$/
 
 export function flashKey(key: string): string {
   return `__flash_${key}__`
@@ -118,12 +132,12 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   readonly #state: SessionState
-  readonly #loadStored: LoadStored
+  readonly #hooks: SessionHooks
 
   /** @internal Sessions are made by the middleware. */
-  constructor(state: SessionState, loadStored: LoadStored) {
+  constructor(state: SessionState, hooks: SessionHooks) {
     this.#state = state
-    this.#loadStored = loadStored
+    this.#hooks = hooks
   }
 
   /**
@@ -144,7 +158,7 @@ export class Session<Data extends SessionData = SessionData> {
       values.delete(flashed)
       return value as Data[Key]
     }
-    return values.get(key) as Data[Key] | undefined
+    return RESERVED_KEY.test(key) ? undefined : (values.get(key) as Data[Key] | undefined)
   }
 
   /** Sets a value; it must survive JSON (see the README). Setting `undefined` deletes the key. */
@@ -164,13 +178,14 @@ export class Session<Data extends SessionData = SessionData> {
   /** True when `key` has a value or an unread flash value from an earlier request. */
   async has(key: keyof Data & string): Promise<boolean> {
     const { values } = await this.#load()
+    if (RESERVED_KEY.test(key)) return false
     return values.has(key) || (values.has(flashKey(key)) && !this.#state.flashedNow.has(key))
   }
 
   /** Every value except unread flash values. */
   async all(): Promise<Partial<Data>> {
     const { values } = await this.#load()
-    const entries = [...values].filter(([key]) => !FLASH_KEY.test(key))
+    const entries = [...values].filter(([key]) => !RESERVED_KEY.test(key))
     return Object.fromEntries(entries) as Partial<Data>
   }
 
@@ -209,6 +224,45 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
+   * Sets how long this session lives, apart from the middleware's `maxStale`: `{ idle: seconds }`
+   * ("remember me": its own idle expiry, and a cookie that lasts as long), `{ at: Date }` (an
+   * absolute end, never past `maxAge`), or `'browser'` (a cookie that ends with the browser
+   * session). Stored with the session, kept across `regenerate()`, honoured by later requests;
+   * a shorter expiry takes effect at once.
+   *
+   * @example
+   * await session.regenerate()
+   * if (form.get('remember') === 'on') await session.setExpiry({ idle: 30 * 24 * 60 * 60 })
+   */
+  async setExpiry(expiry: SessionExpiry): Promise<void> {
+    const stored = toStoredExpiry(expiry)
+    const { values } = await this.#load()
+    values.set(EXPIRY_KEY, stored)
+  }
+
+  /**
+   * When this session will expire if no other request comes, once this one is saved; undefined
+   * for a session that will not be stored (empty or destroyed).
+   *
+   * @example
+   * const ends = await session.expiresAt() // "you will be signed out at …"
+   */
+  async expiresAt(): Promise<Date | undefined> {
+    await this.#load()
+    const seconds = this.#hooks.expiresAt()
+    return seconds === undefined ? undefined : new Date(seconds * 1000)
+  }
+
+  /**
+   * `keepAlive(false)`: this request reads the session without extending its idle expiry or
+   * renewing its cookie, so polling and background requests cannot keep an abandoned session
+   * alive. Reading stays one store read and no write; a value the handler changes is still saved.
+   */
+  keepAlive(keep: boolean): void {
+    this.#state.keepAlive = keep
+  }
+
+  /**
    * Moves the data to a new id and deletes the old item, so an id an attacker planted before
    * login is worthless after it. Call it when privileges change (login, logout, sudo).
    */
@@ -240,7 +294,7 @@ export class Session<Data extends SessionData = SessionData> {
   #load(): Promise<LoadedSession> {
     const state = this.#state
     if (state.loaded) return Promise.resolve(state.loaded)
-    state.loading ??= readSession(state, this.#loadStored).then((loaded) => {
+    state.loading ??= readSession(state, this.#hooks.load).then((loaded) => {
       state.loaded ??= loaded
       return state.loaded
     })
@@ -266,9 +320,9 @@ const MAX_KEY_BYTES = 1024
 const encoder = new TextEncoder()
 
 function assertUserKey(key: string): void {
-  if (typeof key !== 'string' || FLASH_KEY.test(key)) {
+  if (typeof key !== 'string' || RESERVED_KEY.test(key)) {
     throw new SessionValueError(
-      `Cannot use "${String(key)}" as a session key: keys like __flash_*__ are reserved.`,
+      `Cannot use "${String(key)}" as a session key: __expiry__ and keys like __flash_*__ are reserved.`,
     )
   }
   const bytes = encoder.encode(key).length
