@@ -4,7 +4,7 @@
 // and table layout every part reads (options.ts), the table tools (table.ts creates and deletes,
 // table-report.ts checks), gc (gc.ts) with its pauses (retry.ts), and the mapping of SDK errors
 // (sdk-errors.ts). It implements store/'s contract and may import only store/ and errors.ts,
-// never core/: the session logic does not know DynamoDB, and DynamoDB does not know sessions.
+// never core/: the session logic knows no DynamoDB, and this wing knows no session logic.
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
