@@ -3,7 +3,7 @@
 // item, and the two items' sizes are compared as DynamoDB counts them. A store without the option
 // ignores it, so the sizes then match and the benchmark leaves out its compression rows.
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { itemSize } from '../src/dynamodb/store.ts'
+import { itemSize } from '../src/dynamodb/item.ts'
 import { DynamoDBStore } from '../src/index.ts'
 import { largeSession } from './data.ts'
 import { COMPRESS_OPTIONS } from './systems.ts'

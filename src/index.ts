@@ -20,7 +20,9 @@ export {
   type GarbageCollectionProgress,
   type GarbageCollectionResult,
 } from './dynamodb/gc.ts'
-export { DynamoDBStore, type DynamoDBStoreOptions, MAX_ITEM_BYTES } from './dynamodb/store.ts'
+export { MAX_ITEM_BYTES } from './dynamodb/item.ts'
+export type { DynamoDBStoreOptions } from './dynamodb/options.ts'
+export { DynamoDBStore } from './dynamodb/store.ts'
 export {
   checkTable,
   createTable,

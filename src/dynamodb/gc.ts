@@ -11,8 +11,10 @@ import {
 import { ConfigError, TableError } from '../errors.ts'
 import { nowInSeconds } from '../store/store.ts'
 import { withClient } from './client.ts'
+import { isOwnItem, numberValue } from './item.ts'
+import { type DynamoDBStoreOptions, resolveTableLayout, type TableLayout } from './options.ts'
+import { backoff, type RateLimiter, rateLimiter } from './retry.ts'
 import { isThrottling, toTableError } from './sdk-errors.ts'
-import { type DynamoDBStoreOptions, resolveTableLayout, type TableLayout } from './store.ts'
 
 /** The store's options (so one object configures store, table and gc), plus what to delete and how fast. */
 export interface GarbageCollectionOptions extends DynamoDBStoreOptions {
@@ -77,8 +79,6 @@ export interface GarbageCollectionResult extends GarbageCollectionProgress {
 /** BatchWriteItem takes at most 25 requests; idle items go as that many DeleteItems at once. */
 const BATCH_SIZE = 25
 const DEFAULT_MAX_ATTEMPTS = 10
-const BASE_DELAY_MS = 50
-const MAX_DELAY_MS = 5000
 /** DynamoDB's limit for TotalSegments. */
 const MAX_SEGMENTS = 1_000_000
 
@@ -187,7 +187,7 @@ async function collectSegment(
   do {
     await limiter?.reserve(pageSize)
     if (signal.aborted) return
-    const page = await retried(context, 'Scan', () =>
+    const page = await sendWithRetries(context, 'Scan', () =>
       client.send(new ScanCommand({ ...input, ExclusiveStartKey: start })),
     )
     if (page === undefined) return
@@ -224,7 +224,7 @@ function scanInput(layout: TableLayout, limits: Limits, pageSize: number | undef
     '#updated': layout.updatedAttribute,
     '#expires': layout.expiresAttribute,
   }
-  const values: Record<string, AttributeValue> = { ':map': { S: 'M' }, ':now': number(limits.now) }
+  const values: Record<string, AttributeValue> = { ':map': { S: 'M' }, ':now': numberValue(limits.now) }
   const ours = ['attribute_type(#data, :map)']
   const projection = ['#key', '#created', '#updated', '#expires']
   if (layout.keyPrefix !== '') {
@@ -240,11 +240,11 @@ function scanInput(layout: TableLayout, limits: Limits, pageSize: number | undef
   const garbage = ['#expires <= :now']
   if (limits.oldest !== undefined) {
     garbage.push('#created < :oldest')
-    values[':oldest'] = number(limits.oldest)
+    values[':oldest'] = numberValue(limits.oldest)
   }
   if (limits.idlest !== undefined) {
     garbage.push('#updated < :idlest')
-    values[':idlest'] = number(limits.idlest)
+    values[':idlest'] = numberValue(limits.idlest)
   }
   const input: ScanCommandInput = {
     TableName: layout.tableName,
@@ -272,9 +272,7 @@ function sortGarbage(
   const garbage: Key[] = []
   const idle: Key[] = []
   for (const item of items) {
-    const key = item[layout.keyAttribute]?.S
-    if (key === undefined || !key.startsWith(layout.keyPrefix)) continue
-    if (layout.sortKey && item[layout.sortKey.attribute]?.S !== layout.sortKey.value) continue
+    if (!isOwnItem(item, layout)) continue
     const time = (attribute: string) => Number(item[attribute]?.N ?? Number.NaN)
     if (
       time(layout.expiresAttribute) <= limits.now ||
@@ -343,7 +341,7 @@ async function deleteIfStillIdle(context: Context, keys: Key[]): Promise<void> {
         ConditionExpression: '#updated < :idlest',
         ExpressionAttributeNames: { '#updated': layout.updatedAttribute },
         // Only items picked as idle come here, so there is a cutoff; 0 would delete nothing.
-        ExpressionAttributeValues: { ':idlest': number(limits.idlest ?? 0) },
+        ExpressionAttributeValues: { ':idlest': numberValue(limits.idlest ?? 0) },
       }),
     )
   let pending = keys
@@ -370,7 +368,7 @@ async function deleteIfStillIdle(context: Context, keys: Key[]): Promise<void> {
  * One request, sent again with backoff while DynamoDB throttles it, at most `maxAttempts` times;
  * undefined when the signal stopped the wait.
  */
-async function retried<T>(
+async function sendWithRetries<T>(
   context: Context,
   operation: string,
   call: () => Promise<T>,
@@ -385,62 +383,6 @@ async function retried<T>(
     }
     context.counts.retried += 1
     if (!(await backoff(attempt, context.signal))) return undefined
-  }
-}
-
-/**
- * Waits a random time up to 50 ms × 2^(attempt - 1), at most 5 s ("full jitter", so that
- * throttled workers do not retry in step). False when `signal` ended the wait early.
- */
-function backoff(attempt: number, signal: AbortSignal): Promise<boolean> {
-  const delay = Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1))
-  return sleep(delay, signal)
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve(!signal.aborted)
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done)
-  })
-}
-
-interface RateLimiter {
-  /** Waits until `items` fit the rate and takes them: a scan page's `Limit`, before it is read. */
-  reserve(items: number): Promise<void>
-  /** Gives back what a page reserved but did not read. */
-  refund(items: number): void
-}
-
-/**
- * A token bucket shared by all segments: up to one second's worth at once, then `rate` a second.
- * A page reserves its whole `Limit` before it is read, so no burst passes the rate.
- */
-function rateLimiter(rate: number, signal: AbortSignal): RateLimiter {
-  let tokens = rate
-  let last = Date.now()
-  const refill = () => {
-    const now = Date.now()
-    tokens = Math.min(rate, tokens + ((now - last) / 1000) * rate)
-    last = now
-  }
-  return {
-    async reserve(items) {
-      refill()
-      while (tokens < items && !signal.aborted) {
-        await sleep(((items - tokens) / rate) * 1000, signal)
-        refill()
-      }
-      tokens -= items
-    },
-    refund(items) {
-      tokens = Math.min(rate, tokens + items)
-    },
   }
 }
 
@@ -465,8 +407,4 @@ function wholeNumber(name: string, value: number, max: number): number {
     )
   }
   return value
-}
-
-function number(value: number): AttributeValue {
-  return { N: String(value) }
 }

@@ -1,4 +1,8 @@
-import { TableError, type TableErrorCode } from '../errors.ts'
+// SDK errors as this library's: `SessionStoreError` (or `SessionTooLargeError`) on the request
+// path, where `onError` decides; `TableError`, saying what to do, for the table tools and gc.
+import { SessionStoreError, SessionTooLargeError, TableError, type TableErrorCode } from '../errors.ts'
+import { MAX_ITEM_BYTES } from './item.ts'
+import type { TableLayout } from './options.ts'
 
 /** DynamoDB's names for "too many requests"; each is worth a retry after a pause. */
 const THROTTLING = new Set([
@@ -7,14 +11,56 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
 ])
 
-/** True when `error` is DynamoDB asking to slow down. */
+/**
+ * True when `error` is DynamoDB asking to slow down.
+ *
+ * @example
+ * if (isThrottling(error) && attempt < maxAttempts) await backoff(attempt, signal)
+ */
 export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING.has(error.name)
 }
 
 /**
+ * The store's error for a failed `operation` (e.g. 'GetItem') on `tableName`: a
+ * `SessionTooLargeError` when DynamoDB refused the item's size, a `SessionStoreError` otherwise.
+ *
+ * @example
+ * throw toStoreError('GetItem', 'sessions', error)
+ */
+export function toStoreError(
+  operation: string,
+  tableName: string,
+  error: unknown,
+): SessionStoreError | SessionTooLargeError {
+  // Other requests may have grown the item past what this one could count before sending.
+  if (error instanceof Error && error.name === 'ValidationException' && /item size/i.test(error.message)) {
+    return new SessionTooLargeError(undefined, MAX_ITEM_BYTES)
+  }
+  return new SessionStoreError(`${operation} on table "${tableName}"`, error)
+}
+
+/**
+ * Runs one DynamoDB call of the table tools, turning its failure into a `TableError` that says
+ * what to do.
+ *
+ * @example
+ * await send('DeleteTable', layout, () => client.send(new DeleteTableCommand({ TableName })))
+ */
+export async function send<T>(operation: string, layout: TableLayout, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw toTableError(operation, layout.tableName, error)
+  }
+}
+
+/**
  * Turns an SDK error from `operation` (e.g. 'DescribeTable') on `tableName` into a `TableError`
  * whose message tells the operator what to do. A `TableError` passes through unchanged.
+ *
+ * @example
+ * throw toTableError('Scan', 'sessions', error)
  */
 export function toTableError(operation: string, tableName: string, error: unknown): TableError {
   if (error instanceof TableError) return error

@@ -6,8 +6,8 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
 import { TableError } from '../errors.ts'
-import { toTableError } from './sdk-errors.ts'
-import type { TableLayout } from './store.ts'
+import type { TableLayout } from './options.ts'
+import { send } from './sdk-errors.ts'
 
 /** What `checkTable` found. `problems` is empty when the table suits the store's options. */
 export interface TableReport {
@@ -43,10 +43,7 @@ export async function inspectTable(client: DynamoDBClient, layout: TableLayout):
     if (!(error instanceof TableError && error.code === 'TABLE_NOT_FOUND')) throw error
     return { ...missingTable(layout.tableName) }
   }
-  const { TimeToLiveDescription: ttl } = await send('DescribeTimeToLive', layout, () =>
-    client.send(new DescribeTimeToLiveCommand({ TableName: layout.tableName })),
-  )
-  const ttlStatus = ttl?.TimeToLiveStatus ?? 'DISABLED'
+  const ttl = await describeTimeToLive(client, layout)
   const key = (type: 'HASH' | 'RANGE') => {
     const name = table.KeySchema?.find((element) => element.KeyType === type)?.AttributeName
     return name === undefined ? undefined : { name, type: attributeType(table, name) ?? 'unknown' }
@@ -56,7 +53,7 @@ export async function inspectTable(client: DynamoDBClient, layout: TableLayout):
   const problems = [
     ...keyProblems(table, layout),
     ...(table.TableStatus === 'ACTIVE' ? [] : [`The table is ${table.TableStatus}, not ACTIVE.`]),
-    ...ttlProblems(layout, ttlStatus, ttl?.AttributeName),
+    ...ttlProblems(layout, ttl.status, ttl.attribute),
     ...(index ? userIndexProblems(table, index, layout) : []),
   ]
   const warnings = index
@@ -73,7 +70,7 @@ export async function inspectTable(client: DynamoDBClient, layout: TableLayout):
     billingMode: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
     readCapacity: provisioned ? table.ProvisionedThroughput?.ReadCapacityUnits : undefined,
     writeCapacity: provisioned ? table.ProvisionedThroughput?.WriteCapacityUnits : undefined,
-    ttl: { status: ttlStatus, attribute: ttl?.AttributeName },
+    ttl,
     userIndex: index && {
       name: layout.userIndex,
       status: index.IndexStatus,
@@ -187,11 +184,18 @@ export async function describeTable(client: DynamoDBClient, layout: TableLayout)
   return table
 }
 
-/** Runs one DynamoDB call, turning its failure into a `TableError` that says what to do. */
-export async function send<T>(operation: string, layout: TableLayout, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (error) {
-    throw toTableError(operation, layout.tableName, error)
-  }
+/**
+ * The table's TTL: its status ('DISABLED' when DynamoDB gives none) and attribute.
+ *
+ * @example
+ * const { status, attribute } = await describeTimeToLive(client, layout)
+ */
+export async function describeTimeToLive(
+  client: DynamoDBClient,
+  layout: TableLayout,
+): Promise<{ status: string; attribute: string | undefined }> {
+  const { TimeToLiveDescription: ttl } = await send('DescribeTimeToLive', layout, () =>
+    client.send(new DescribeTimeToLiveCommand({ TableName: layout.tableName })),
+  )
+  return { status: ttl?.TimeToLiveStatus ?? 'DISABLED', attribute: ttl?.AttributeName }
 }

@@ -2,7 +2,6 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DeleteTableCommand,
-  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
@@ -15,12 +14,13 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { ConfigError, TableError } from '../errors.ts'
 import { withClient } from './client.ts'
-import { type DynamoDBStoreOptions, resolveTableLayout, type TableLayout } from './store.ts'
+import { type DynamoDBStoreOptions, resolveTableLayout, type TableLayout } from './options.ts'
+import { send } from './sdk-errors.ts'
 import {
   describeTable,
+  describeTimeToLive,
   inspectTable,
   keyProblems,
-  send,
   type TableReport,
   ttlProblems,
   userIndexOf,
@@ -329,13 +329,6 @@ async function enableTimeToLive(
     if (problem) throw new TableError('TABLE_MISMATCH', `Table "${layout.tableName}": ${problem}`)
     return ttl.status === 'ENABLED' ? undefined : `its TTL was still ${ttl.status}`
   })
-}
-
-async function describeTimeToLive(client: DynamoDBClient, layout: TableLayout) {
-  const { TimeToLiveDescription: ttl } = await send('DescribeTimeToLive', layout, () =>
-    client.send(new DescribeTimeToLiveCommand({ TableName: layout.tableName })),
-  )
-  return { status: ttl?.TimeToLiveStatus ?? 'DISABLED', attribute: ttl?.AttributeName }
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createSessionId, hashSessionId } from '../../src/core/crypto.ts'
-import { itemSize } from '../../src/dynamodb/store.ts'
+import { itemSize } from '../../src/dynamodb/item.ts'
 import { DynamoDBStore, getSession, type SessionRecord } from '../../src/index.ts'
 import { createSessionTable, localClient, scanAll, uniqueTableName } from '../support/dynamodb.ts'
 import { app } from '../support/harness.ts'

@@ -7,12 +7,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  DynamoDBStore,
-  type DynamoDBStoreOptions,
-  itemSize,
-  MAX_ITEM_BYTES,
-} from '../../src/dynamodb/store.ts'
+import { itemSize, MAX_ITEM_BYTES } from '../../src/dynamodb/item.ts'
+import type { DynamoDBStoreOptions } from '../../src/dynamodb/options.ts'
+import { DynamoDBStore } from '../../src/dynamodb/store.ts'
 import { SessionError, SessionStoreError, SessionTooLargeError } from '../../src/errors.ts'
 import { nowInSeconds, type SessionRecord } from '../../src/store/store.ts'
 import { countCalls, createSessionTable, localClient, scanAll, uniqueTableName } from '../support/dynamodb.ts'
