@@ -96,8 +96,10 @@ export function planSave(state: SessionState, { policy, persistentCookie, now }:
   }
 
   const persistent = expiry === undefined ? persistentCookie : expiry !== 'browser'
-  // After a write the cookie is renewed when it is persistent (its expiry slid) or re-signed.
-  const written: CookieChange = !keepAlive ? undefined : persistent ? 'set' : resign
+  // After a write the cookie is renewed when it is persistent (its expiry slid), when the session
+  // chose another expiry (a remembered cookie becomes a browser-session one), or to re-sign it.
+  const renew = persistent || changed.includes(EXPIRY_KEY)
+  const written: CookieChange = !keepAlive ? undefined : renew ? 'set' : resign
   const writes: { write: Write; cookie: CookieChange }[] = []
   // Left empty: deleted, unless another request wrote to it since it was read; then only this
   // request's removals are written by the writes below, and that request's change stays.
