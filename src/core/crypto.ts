@@ -20,6 +20,11 @@ export function createSessionId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(32)))
 }
 
+/** A random name for one write, so a store can tell a retry of it from another request's write. */
+export function createWriteId(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(16)))
+}
+
 /** Imports each secret once as an HMAC-SHA256 key; the first signs, all verify. */
 export function importSigningKeys(secrets: readonly string[]): Promise<CryptoKey[]> {
   return Promise.all(

@@ -1,6 +1,6 @@
 import { SessionError } from '../errors.ts'
 import { type SessionRecord, type Store, setOwn, withChanges } from '../store/store.ts'
-import { createSessionId } from './crypto.ts'
+import { createSessionId, createWriteId } from './crypto.ts'
 import type { CookieChange, SavePlan, Write } from './plan.ts'
 import type { Sealer } from './sealing.ts'
 import type { SessionData, SessionState } from './session.ts'
@@ -66,7 +66,8 @@ async function tryWrite(
       return storeCall('touch', () => store.touch(record))
     case 'update': {
       const stored = state.loaded?.stored
-      const update = { ...record, data: await encode(ctx.sealer, record.data, write.keys, stored?.encoded) }
+      const data = await encode(ctx.sealer, record.data, write.keys, stored?.encoded)
+      const update = { ...record, data, writeId: createWriteId() }
       const options = { userChanged, ifUnchanged: write.ifUnchanged }
       return storeCall('update', () => store.update(update, write.keys, options))
     }
@@ -87,8 +88,16 @@ async function create(
 ): Promise<CookieChange> {
   const data = await encode(ctx.sealer, template.data, Object.keys(template.data))
   const key = await createWithFreshId(ctx, state, { ...template, data })
-  if (movedFromId === undefined || (await tryDelete(ctx, await ctx.storeKey(movedFromId), 'live')))
-    return 'set'
+  if (movedFromId === undefined) return 'set'
+  let moved: boolean
+  try {
+    moved = await tryDelete(ctx, await ctx.storeKey(movedFromId), 'live', createWriteId())
+  } catch (error) {
+    // The old item's fate is unknown: the new one goes too, so one device never shows as two.
+    await tryDelete(ctx, key).catch(() => {})
+    throw error
+  }
+  if (moved) return 'set'
   await tryDelete(ctx, key)
   return undefined
 }
@@ -102,14 +111,20 @@ async function createWithFreshId(
   for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
     state.id ??= createSessionId()
     const key = await ctx.storeKey(state.id)
-    if (await storeCall('create', () => ctx.store.create({ ...record, key }))) return key
+    const created = { ...record, key, writeId: createWriteId() }
+    if (await storeCall('create', () => ctx.store.create(created))) return key
     state.id = createSessionId()
   }
   throw new SessionError('SESSION_ID_COLLISION', `No free session id after ${MAX_CREATE_ATTEMPTS} attempts.`)
 }
 
-function tryDelete(ctx: SaveContext, key: string, onlyIf?: 'live' | { version: number }): Promise<boolean> {
-  return storeCall('delete', () => ctx.store.delete(key, onlyIf))
+function tryDelete(
+  ctx: SaveContext,
+  key: string,
+  onlyIf?: 'live' | { version: number },
+  writeId?: string,
+): Promise<boolean> {
+  return storeCall('delete', () => ctx.store.delete(key, onlyIf, writeId))
 }
 
 /** The stored form of `data`: `base` for the keys not listed, freshly encoded values for those listed. */

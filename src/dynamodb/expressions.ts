@@ -78,7 +78,7 @@ export function touchExpressions(
  */
 export function updateExpressions(
   layout: TableLayout,
-  record: Pick<SessionRecord, 'updatedAt' | 'expiresAt' | 'userId' | 'version'>,
+  record: Pick<SessionRecord, 'updatedAt' | 'expiresAt' | 'userId' | 'version' | 'writeId'>,
   data: Item,
   { keys, userChanged, checkVersion }: Change,
   now: number,
@@ -109,6 +109,11 @@ export function updateExpressions(
   }
   const condition = checkVersion ? `${LIVE} AND ${versionCondition(record.version, parts.values)}` : LIVE
   if (userChanged) setUser(parts, layout, record.userId)
+  if (record.writeId !== undefined) {
+    parts.names['#write'] = layout.writeIdAttribute
+    parts.set.push('#write = :write')
+    parts.values[':write'] = { S: record.writeId }
+  }
   const { set, remove } = parts
   return {
     UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''} ADD #version :one`,

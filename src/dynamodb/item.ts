@@ -103,6 +103,7 @@ export async function toItem(
     [layout.updatedAttribute]: numberValue(record.updatedAt),
     [layout.expiresAttribute]: numberValue(record.expiresAt),
     ...(record.userId === undefined ? {} : { [layout.userAttribute]: { S: record.userId } }),
+    ...(record.writeId === undefined ? {} : { [layout.writeIdAttribute]: { S: record.writeId } }),
   }
   const size = itemSize(item)
   if (size > MAX_ITEM_BYTES) throw new SessionTooLargeError(size, MAX_ITEM_BYTES)

@@ -62,6 +62,8 @@ export interface TableLayout {
   updatedAttribute: string
   /** How many updates an item has had (absent means 0; see `SessionRecord.version`); not configurable. */
   versionAttribute: string
+  /** The id of the last write that stored the item (see `SessionRecord.writeId`); not configurable. */
+  writeIdAttribute: string
   /** The user a session is bound to, for the user index. */
   userAttribute: string
   /** The global secondary index on `userAttribute`. */
@@ -114,6 +116,7 @@ export function resolveTableLayout(
     createdAttribute: 'created_at',
     updatedAttribute: 'updated_at',
     versionAttribute: 'version',
+    writeIdAttribute: 'write_id',
     userAttribute: options.userAttribute ?? 'user_id',
     userIndex: options.userIndex ?? 'user_id-index',
   }

@@ -1,6 +1,12 @@
 // SDK errors as this library's: `SessionStoreError` (or `SessionTooLargeError`) on the request
 // path, where `onError` decides; `TableError`, saying what to do, for the table tools and gc.
-import { SessionStoreError, SessionTooLargeError, TableError, type TableErrorCode } from '../errors.ts'
+import {
+  SessionError,
+  SessionStoreError,
+  SessionTooLargeError,
+  TableError,
+  type TableErrorCode,
+} from '../errors.ts'
 import { MAX_ITEM_BYTES } from './item.ts'
 import type { TableLayout } from './options.ts'
 
@@ -28,14 +34,19 @@ export function isThrottling(error: unknown): boolean {
  * @example
  * throw toStoreError('GetItem', 'sessions', error)
  */
-export function toStoreError(
-  operation: string,
-  tableName: string,
-  error: unknown,
-): SessionStoreError | SessionTooLargeError {
+export function toStoreError(operation: string, tableName: string, error: unknown): SessionError {
   // Other requests may have grown the item past what this one could count before sending.
   if (error instanceof Error && error.name === 'ValidationException' && /item size/i.test(error.message)) {
     return new SessionTooLargeError(undefined, MAX_ITEM_BYTES)
+  }
+  // DynamoDB refused the request itself (a name or an expression past its limits): retrying or
+  // waiting will not help, so it is not reported as the store being unavailable.
+  if (error instanceof Error && error.name === 'ValidationException') {
+    return new SessionError(
+      'STORE_REJECTED',
+      `DynamoDB refused ${operation} on table "${tableName}" as invalid: ${error.message}`,
+      { cause: error },
+    )
   }
   return new SessionStoreError(`${operation} on table "${tableName}"`, error)
 }

@@ -6,11 +6,14 @@
 // (sdk-errors.ts). It implements store/'s contract and may import only store/ and errors.ts,
 // never core/: the session logic knows no DynamoDB, and this wing knows no session logic.
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { SessionError, SessionStoreError } from '../errors.ts'
@@ -94,15 +97,19 @@ export class DynamoDBStore implements Store {
 
   async create(record: SessionRecord): Promise<boolean> {
     const item = await toItem(record, this.#layout, this.#settings.compressFrom)
-    return this.#writeIfAllowed('PutItem', (client, options) =>
-      client.send(
-        new PutItemCommand({
-          TableName: this.#layout.tableName,
-          Item: item,
-          ...createCondition(this.#layout),
-        }),
-        options,
-      ),
+    return this.#writeIfAllowed(
+      'PutItem',
+      (client, options) =>
+        client.send(
+          new PutItemCommand({
+            TableName: this.#layout.tableName,
+            Item: item,
+            ...createCondition(this.#layout),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          options,
+        ),
+      this.#writtenBy(record.writeId),
     )
   }
 
@@ -142,15 +149,19 @@ export class DynamoDBStore implements Store {
     const item = await toItem(record, this.#layout, this.#settings.compressFrom)
     const data = item[this.#layout.dataAttribute]?.M ?? {}
     const expressions = updateExpressions(this.#layout, record, data, change, nowInSeconds())
-    return this.#writeIfAllowed('UpdateItem', (client, options) =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: this.#layout.tableName,
-          Key: itemKey(this.#layout, record.key),
-          ...expressions,
-        }),
-        options,
-      ),
+    return this.#writeIfAllowed(
+      'UpdateItem',
+      (client, options) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: this.#layout.tableName,
+            Key: itemKey(this.#layout, record.key),
+            ...expressions,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          options,
+        ),
+      this.#writtenBy(record.writeId),
     )
   }
 
@@ -167,34 +178,91 @@ export class DynamoDBStore implements Store {
     )
   }
 
-  async delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean> {
+  async delete(key: string, onlyIf?: 'live' | { version: number }, writeId?: string): Promise<boolean> {
     const target = { TableName: this.#layout.tableName, Key: itemKey(this.#layout, key) }
     if (!onlyIf) {
       await this.#send('DeleteItem', (client, options) => client.send(new DeleteItemCommand(target), options))
       return true
     }
-    return this.#writeIfAllowed('DeleteItem', (client, options) =>
-      client.send(
-        new DeleteItemCommand({ ...target, ...deleteCondition(this.#layout, onlyIf, nowInSeconds()) }),
-        options,
-      ),
+    const now = nowInSeconds()
+    const condition = deleteCondition(this.#layout, onlyIf, now)
+    if (onlyIf === 'live' && writeId !== undefined) return this.#deleteOnce(target, condition, writeId)
+    // A versioned delete is refused by another request's update, or because nothing live is left
+    // (its own earlier attempt, whose answer was lost, or an expiry): only the first is a refusal.
+    const nothingLive = (old: Record<string, AttributeValue> | undefined) =>
+      !old || Number(old[this.#layout.expiresAttribute]?.N ?? 0) <= now
+    return this.#writeIfAllowed(
+      'DeleteItem',
+      (client, options) =>
+        client.send(
+          new DeleteItemCommand({ ...target, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+          options,
+        ),
+      typeof onlyIf === 'object' ? nothingLive : undefined,
     )
+  }
+
+  /**
+   * A delete-if-live that a retry cannot misread: as a one-item transaction with `writeId` as its
+   * client token, DynamoDB answers a repeat of a delete it already applied with success (for ten
+   * minutes), where a plain DeleteItem's repeat would find nothing live and be refused, as if
+   * another request had ended the session. It costs 2 write units instead of 1.
+   */
+  async #deleteOnce(
+    target: { TableName: string; Key: Record<string, AttributeValue> },
+    condition: ReturnType<typeof deleteCondition>,
+    writeId: string,
+  ): Promise<boolean> {
+    try {
+      await this.#send('TransactWriteItems', (client, options) =>
+        client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [{ Delete: { ...target, ...condition } }],
+            ClientRequestToken: writeId,
+          }),
+          options,
+        ),
+      )
+      return true
+    } catch (error) {
+      const cause = error instanceof SessionStoreError ? error.cause : undefined
+      const refused =
+        cause instanceof TransactionCanceledException &&
+        cause.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      if (refused) return false
+      throw error
+    }
   }
 
   async findByUser(userId: string): Promise<UserSession[]> {
     return findUserSessions((operation, command) => this.#send(operation, command), this.#layout, userId)
   }
 
-  /** Runs a conditional write: true when written, false when DynamoDB refused its condition. */
-  async #writeIfAllowed(operation: string, command: Command<unknown>): Promise<boolean> {
+  /**
+   * Runs a conditional write: true when written, false when DynamoDB refused its condition. Where
+   * writes are judged: a refusal is still a success when `done` finds, in the item as DynamoDB
+   * returned it (ALL_OLD), that this very write already landed and only its answer was lost, so
+   * the SDK's retry met its own change.
+   */
+  async #writeIfAllowed(
+    operation: string,
+    command: Command<unknown>,
+    done?: (old: Record<string, AttributeValue> | undefined) => boolean,
+  ): Promise<boolean> {
     try {
       await this.#send(operation, command)
       return true
     } catch (error) {
-      if (error instanceof SessionStoreError && error.cause instanceof ConditionalCheckFailedException)
-        return false
+      const cause = error instanceof SessionStoreError ? error.cause : undefined
+      if (cause instanceof ConditionalCheckFailedException) return done?.(cause.Item) ?? false
       throw error
     }
+  }
+
+  /** Finds in a refused write's old item that the write named `writeId` stored it. */
+  #writtenBy(writeId: string | undefined) {
+    return (old: Record<string, AttributeValue> | undefined) =>
+      writeId !== undefined && old?.[this.#layout.writeIdAttribute]?.S === writeId
   }
 
   /** Runs one SDK call within the store's timeout, its failure as a `SessionStoreError`. */

@@ -14,14 +14,19 @@ import {
  */
 export class MemoryStore implements Store {
   readonly #records = new Map<string, SessionRecord>()
+  /** Who deleted what, so a repeated delete-if-live recognises its own (as DynamoDB's tokens do). */
+  readonly #deletedBy = new Map<string, string>()
 
   async load(key: string): Promise<SessionRecord | undefined> {
     const record = this.#live(key)
-    return record && structuredClone(record)
+    if (!record) return undefined
+    const { writeId: _, ...loaded } = record
+    return structuredClone(loaded)
   }
 
   async create(record: SessionRecord): Promise<boolean> {
-    if (this.#records.has(record.key)) return false
+    const taken = this.#records.get(record.key)
+    if (taken) return isOwn(taken, record.writeId)
     const { version: _, ...created } = structuredClone(record)
     this.#records.set(record.key, created)
     return true
@@ -34,12 +39,14 @@ export class MemoryStore implements Store {
   ): Promise<boolean> {
     const stored = this.#live(record.key)
     if (!stored) return false
-    if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0)) return false
+    if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0))
+      return isOwn(stored, record.writeId)
     stored.data = withChanges(stored.data, structuredClone(record.data), changedKeys)
     if (options.userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt
     stored.version = (stored.version ?? 0) + 1
+    stored.writeId = record.writeId
     return true
   }
 
@@ -61,12 +68,12 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean> {
-    if (onlyIf) {
-      const stored = this.#live(key)
-      if (!stored || (onlyIf !== 'live' && (stored.version ?? 0) !== onlyIf.version)) return false
-    }
+  async delete(key: string, onlyIf?: 'live' | { version: number }, writeId?: string): Promise<boolean> {
+    const stored = this.#live(key)
+    if (onlyIf === 'live' && !stored) return writeId !== undefined && this.#deletedBy.get(key) === writeId
+    if (typeof onlyIf === 'object' && stored && (stored.version ?? 0) !== onlyIf.version) return false
     this.#records.delete(key)
+    if (writeId !== undefined) remember(this.#deletedBy, key, writeId)
     return true
   }
 
@@ -79,4 +86,15 @@ export class MemoryStore implements Store {
     }
     return record
   }
+}
+
+/** True when `record` was stored by the write named `writeId`: a repeat of it, not a conflict. */
+function isOwn(record: SessionRecord, writeId: string | undefined): boolean {
+  return writeId !== undefined && record.writeId === writeId
+}
+
+/** Remembers the newest thousand deletes, about as long as DynamoDB keeps a write's token. */
+function remember(deletedBy: Map<string, string>, key: string, writeId: string): void {
+  deletedBy.set(key, writeId)
+  if (deletedBy.size > 1000) deletedBy.delete(deletedBy.keys().next().value as string)
 }

@@ -20,6 +20,12 @@ export interface SessionRecord {
    * `update` (touches do not count). A write that must not undo another request's change checks it.
    */
   version?: number | undefined
+  /**
+   * Names the write that stores this record (create or update): a store asked to repeat a write
+   * that already landed (an SDK retry after a lost answer) recognises its own by it, and answers
+   * true instead of reading its own change as another request's.
+   */
+  writeId?: string | undefined
 }
 
 /** One of a user's live sessions, as `listUserSessions()` reports it: never its cookie id. */
@@ -38,23 +44,29 @@ export interface UserSession {
 export interface Store {
   /** The live record under `key`; undefined when absent or past `expiresAt`. */
   load(key: string): Promise<SessionRecord | undefined>
-  /** Writes a new record, with no version; false, writing nothing, when the key is already taken. */
+  /**
+   * Writes a new record, with no version; false, writing nothing, when the key is already taken
+   * (by another write than this one: a repeat of this very create, same `writeId`, answers true).
+   */
   create(record: SessionRecord): Promise<boolean>
   /**
    * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
    * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
    * requests changing different keys all keep their change. Adds one to `version`. False,
-   * writing nothing, when the record is gone (or, with `ifUnchanged`, no longer at `record.version`).
+   * writing nothing, when the record is gone (or, with `ifUnchanged`, no longer at `record.version`);
+   * a repeat of this very update (same `writeId`) that already landed answers true.
    */
   update(record: SessionRecord, changedKeys: readonly string[], options?: UpdateOptions): Promise<boolean>
   /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
   touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
   /**
-   * Removes the record, if any, and resolves true. With `onlyIf` `'live'`, only a live record;
-   * with `{ version }`, only a live one that no update has changed since it was read at that
-   * version. False, removing nothing, when the record is not so.
+   * Removes the record, if any, and resolves true. With `onlyIf` `'live'`, only a live record:
+   * false, removing nothing, when it is gone, unless this very delete (same `writeId`) removed it
+   * (a repeat after a lost answer). With `{ version }`, only a live one that no update has changed
+   * since it was read at that version: false when another update came, true when nothing live is
+   * left to remove.
    */
-  delete(key: string, onlyIf?: 'live' | { version: number }): Promise<boolean>
+  delete(key: string, onlyIf?: 'live' | { version: number }, writeId?: string): Promise<boolean>
   /** The live sessions bound to `userId`, all pages of them. Optional: needed for "log out everywhere". */
   findByUser?(userId: string): Promise<UserSession[]>
 }

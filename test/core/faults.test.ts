@@ -94,6 +94,66 @@ describe('DynamoDB faults', () => {
     expect((await sessions.send(count, cookie?.value)).body).toBe('2')
   })
 
+  /** The items in the table bound to `user`. */
+  const itemsOf = async (user: string) =>
+    (await scanAll(client, tableName)).filter((item) => item.user_id?.S === user)
+  const login = (user: string) => async (request: Request) => {
+    const session = getSession<{ count: number }>(request)
+    await session.regenerate()
+    await session.setUser(user)
+    await session.set('count', 10)
+    return new Response('in')
+  }
+  const whoAmI = async (request: Request) => new Response((await getSession(request).getUser()) ?? 'nobody')
+
+  it('keeps a new session once when its create was applied but the answer was lost: no phantom device', async () => {
+    const sessions = app(storeViaProxy())
+    proxy.inject({ kind: 'drop-after' }, { operation: 'PutItem' })
+    const { cookie } = await sessions.send(login('lost-create'))
+    expect(proxy.operations).toEqual(['PutItem', 'PutItem'])
+    expect(await itemsOf('lost-create')).toHaveLength(1)
+    expect((await sessions.send(whoAmI, cookie?.value)).body).toBe('lost-create')
+  })
+
+  it("keeps the session when regenerate()'s delete of the old item was applied but the answer was lost", async () => {
+    const sessions = app(storeViaProxy())
+    const first = await sessions.send(login('lost-move'))
+    proxy.clear()
+    proxy.inject({ kind: 'drop-after' }, { operation: 'TransactWriteItems' })
+    const moved = await sessions.send(login('lost-move'), first.cookie?.value)
+    expect(moved.response.status).toBe(200)
+    expect(proxy.operations).toEqual(['GetItem', 'PutItem', 'TransactWriteItems', 'TransactWriteItems'])
+    expect(moved.cookie?.id).not.toBe(first.cookie?.id)
+    expect((await sessions.send(whoAmI, moved.cookie?.value)).body).toBe('lost-move')
+    expect((await sessions.send(whoAmI, first.cookie?.value)).body).toBe('nobody')
+    expect(await itemsOf('lost-move')).toHaveLength(1)
+  })
+
+  it("leaves no second item when regenerate()'s delete of the old item never answers", async () => {
+    const sessions = app(storeViaProxy(400))
+    const first = await sessions.send(login('hung-move'))
+    proxy.clear()
+    proxy.inject({ kind: 'hang' }, { operation: 'TransactWriteItems', times: 10 })
+    const failed = await sessions.send(login('hung-move'), first.cookie?.value)
+    expect(failed.response.status).toBe(503)
+    expect(failed.response.headers.getSetCookie()).toEqual([])
+    proxy.clear()
+    expect(await itemsOf('hung-move')).toHaveLength(1)
+    expect((await sessions.send(whoAmI, first.cookie?.value)).body).toBe('hung-move')
+  })
+
+  it('expires the cookie of a session the handler emptied when the delete was applied but the answer was lost', async () => {
+    const { sessions, cookie } = await established()
+    proxy.inject({ kind: 'drop-after' }, { operation: 'DeleteItem' })
+    const emptied = await sessions.send(async (request) => {
+      await getSession(request).clear()
+      return new Response('cleared')
+    }, cookie?.value)
+    expect(proxy.operations).toEqual(['GetItem', 'DeleteItem', 'DeleteItem'])
+    expect(emptied.cookie?.header).toMatch(/Max-Age=0/)
+    expect(await storedCount(cookie?.id)).toBeUndefined()
+  })
+
   it('fails closed within the time budget when DynamoDB never answers', async () => {
     const sessions = app(storeViaProxy(400))
     const { cookie } = await sessions.send(count)

@@ -372,6 +372,31 @@ describe('DynamoDB’s 400 KB item limit', () => {
   })
 })
 
+describe('requests DynamoDB refuses as invalid', () => {
+  let store: DynamoDBStore
+  beforeAll(async () => {
+    store = new DynamoDBStore({
+      client,
+      tableName: await createSessionTable(client, uniqueTableName('invalid')),
+    })
+  })
+
+  it('a map key longer than DynamoDB allows fails with STORE_REJECTED, not STORE_UNAVAILABLE', async () => {
+    const record = newRecord({ a: 0 })
+    await store.create(record)
+    const long = 'k'.repeat(65_536)
+    const error = await store
+      .update({ ...record, data: { a: 0, [long]: 1 } }, [long])
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionError)
+    expect(error).not.toBeInstanceOf(SessionStoreError)
+    expect(error).toMatchObject({
+      code: 'STORE_REJECTED',
+      message: expect.stringMatching(/refused UpdateItem.*invalid/),
+    })
+  })
+})
+
 describe('store failures', () => {
   const expectUnavailable = (error: unknown, operation: string, table: string) => {
     expect(error).toBeInstanceOf(SessionStoreError)

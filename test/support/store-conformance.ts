@@ -266,6 +266,53 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
       })
     })
 
+    // An SDK retries a write whose answer was lost, though the write landed: the store must know
+    // its own write (by writeId) rather than read it as another request's change.
+    describe('a write repeated after its answer was lost', () => {
+      // Write ids name one write only: DynamoDB keeps a delete's for ten minutes, across tables.
+      const writeId = () => crypto.randomUUID()
+
+      it('create: the repeat answers true, and the record is stored once', async () => {
+        const record = newRecord({ writeId: writeId() })
+        expect(await store.create(record)).toBe(true)
+        expect(await store.create(record)).toBe(true)
+        expect(await store.create({ ...record, writeId: writeId() })).toBe(false)
+        const { writeId: _, ...stored } = record
+        expect(await store.load(record.key)).toEqual(stored)
+      })
+
+      it('update with ifUnchanged: the repeat answers true, and the version moved once', async () => {
+        const record = newRecord()
+        await store.create(record)
+        const update = { ...record, data: { user: 'bob' }, version: 0, writeId: writeId() }
+        expect(await store.update(update, ['user'], { ifUnchanged: true })).toBe(true)
+        expect(await store.update(update, ['user'], { ifUnchanged: true })).toBe(true)
+        expect(await store.load(record.key)).toMatchObject({ data: { user: 'bob', count: 1 }, version: 1 })
+        const other = { ...update, data: { user: 'eve' }, writeId: writeId() }
+        expect(await store.update(other, ['user'], { ifUnchanged: true })).toBe(false)
+      })
+
+      it('delete if live: the repeat of this very delete answers true, another delete false', async () => {
+        const record = newRecord()
+        await store.create(record)
+        const once = writeId()
+        expect(await store.delete(record.key, 'live', once)).toBe(true)
+        expect(await store.delete(record.key, 'live', once)).toBe(true)
+        expect(await store.delete(record.key, 'live', writeId())).toBe(false)
+        expect(await store.load(record.key)).toBeUndefined()
+      })
+
+      it('delete at a version: true when nothing live is left to delete, false after another update', async () => {
+        const gone = newRecord()
+        await store.create(gone)
+        expect(await store.delete(gone.key, { version: 0 })).toBe(true)
+        expect(await store.delete(gone.key, { version: 0 })).toBe(true)
+        const expired = newRecord({ expiresAt: nowInSeconds() - 1 })
+        await store.create(expired)
+        expect(await store.delete(expired.key, { version: 0 })).toBe(true)
+      })
+    })
+
     describe('odd keys and data', () => {
       const oddKeys = [
         'a/b+c=d',
