@@ -13,6 +13,11 @@ export { type Next, sessionMiddleware } from './core/middleware.ts'
 export type { Session, SessionData } from './core/session.ts'
 export { type DestroyUserSessionsOptions, destroyUserSessions, listUserSessions } from './core/users.ts'
 export {
+  ConnectDynamoDBTable,
+  type ConnectDynamoDBTableOptions,
+  type LegacySession,
+} from './dynamodb/connect-dynamodb.ts'
+export {
   collectGarbage,
   type GarbageCollectionOptions,
   type GarbageCollectionProgress,
