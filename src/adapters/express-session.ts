@@ -172,7 +172,7 @@ export function expressSessionStore(
       callback(
         new Error(
           'store.length() is not supported: counting live sessions would Scan the whole table. ' +
-            '`npx dynamodb-session check-table` reports DynamoDB\'s item count (updated about every six hours).',
+            "`npx dynamodb-session check-table` reports DynamoDB's item count (updated about every six hours).",
         ),
       )
     }

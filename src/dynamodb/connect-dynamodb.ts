@@ -55,7 +55,9 @@ export class ConnectDynamoDBTable {
       }
     }
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
-      throw new Error('ConnectDynamoDBTable option "prefix" must be a string (connect-dynamodb\'s is "sess:").')
+      throw new Error(
+        'ConnectDynamoDBTable option "prefix" must be a string (connect-dynamodb\'s is "sess:").',
+      )
     }
     this.client = options.client ?? new DynamoDBClient(clientConfig(options))
     this.tableName = options.tableName ?? 'sessions'
@@ -123,7 +125,9 @@ export class ConnectDynamoDBTable {
       ...(expiresAt === undefined ? {} : { [this.#expiresAttribute]: { N: String(expiresAt) } }),
     }
     await this.#send('PutItem', (signal) =>
-      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }), { abortSignal: signal }),
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }), {
+        abortSignal: signal,
+      }),
     )
   }
 
