@@ -5,7 +5,10 @@ import session, { type SessionOptions } from 'express-session'
 // @ts-expect-error: Express 4 installed under the alias express4 (npm:express@4), which has no types of its own
 import express4 from 'express4'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type DynamoDBSessionStore, expressSessionStore } from '../../src/adapters/express-session.ts'
+import {
+  expressSessionStore,
+  type DynamoDBSessionStore as SessionStoreInstance,
+} from '../../src/adapters/express-session.ts'
 import { hashSessionId } from '../../src/core/crypto.ts'
 import {
   createTable,
@@ -404,7 +407,7 @@ describe('DynamoDB calls per request, beside connect-dynamodb in the same run', 
   it('makes half the calls of connect-dynamodb on reads and never more on writes', async () => {
     const connectTable = uniqueTableName('connect')
     await createSessionTable(raw, connectTable, { keyAttribute: 'id' })
-    const ConnectStore = connectDynamoDB({ session })
+    const ConnectStore = connectDynamoDB(session)
     const connectStore = new ConnectStore({ client: dynamodb.client, table: connectTable })
     const systems = {
       ours: await serve(routes(express, newStore())),
@@ -457,7 +460,7 @@ describe('bad options get a clear error when the store is made', () => {
   })
 
   it('answers all, length and clear with an error that says why and what to use instead', async () => {
-    const store: DynamoDBSessionStore = new DynamoDBSessionStore({ store: new MemoryStore() })
+    const store: SessionStoreInstance = new DynamoDBSessionStore({ store: new MemoryStore() })
     const errorOf = (call: (done: (error: unknown) => void) => void) =>
       new Promise<Error>((resolve) => call((error) => resolve(error as Error)))
     expect((await errorOf((done) => store.all(done))).message).toMatch(
