@@ -129,6 +129,8 @@ export function expressSessionStore(
     readonly touchAfter: number | undefined
     readonly userField: string
     readonly legacy: LegacySessions | undefined
+    /** The moves under way in this process, by store key. */
+    readonly #moves = new Map<string, Promise<SessionRecord | undefined>>()
 
     constructor(options: ExpressSessionStoreOptions) {
       super()
@@ -195,7 +197,7 @@ export function expressSessionStore(
 
     async #get(sid: string): Promise<ExpressSessionData | null> {
       const key = await hashSessionId(sid)
-      const record = (await this.sessions.load(key)) ?? (await this.#moveLegacy(sid, key))
+      const record = (await this.sessions.load(key)) ?? (await this.#moveOnce(sid, key))
       if (!record) return null
       const data = toExpress(record)
       if (data) loaded.set(data, loadedOf(record))
@@ -261,13 +263,27 @@ export function expressSessionStore(
     }
 
     /**
+     * Requests of one session that come together in this process (a page's first requests after
+     * the switch) share one move, so the old item is read once even then.
+     */
+    #moveOnce(sid: string, key: string): Promise<SessionRecord | undefined> {
+      if (!this.legacy) return Promise.resolve(undefined)
+      const pending = this.#moves.get(key)
+      if (pending) return pending
+      const move = this.#moveLegacy(this.legacy, sid, key).finally(() => this.#moves.delete(key))
+      this.#moves.set(key, move)
+      return move
+    }
+
+    /**
      * A session still in the connect-dynamodb table moves here: read once, claimed (removed from
      * the old table), then written in this layout. Only the request that claimed it writes it.
      */
-    async #moveLegacy(sid: string, key: string): Promise<SessionRecord | undefined> {
-      const old = await this.legacy?.find(sid)
-      if (!this.legacy || !old) return undefined
-      if (!(await this.legacy.claim(sid))) return this.#waitForMove(key)
+    async #moveLegacy(legacy: LegacySessions, sid: string, key: string): Promise<SessionRecord | undefined> {
+      const old = await legacy.find(sid)
+      if (!old) return undefined
+      // Claimed by another process a moment ago: it is writing the session here.
+      if (!(await legacy.claim(sid))) return this.#waitForMove(key)
       const now = nowInSeconds()
       const data = toStored(old.session)
       const record: SessionRecord = {
@@ -283,7 +299,7 @@ export function expressSessionStore(
         return await this.sessions.load(key) // already written in this layout under that id
       } catch (error) {
         // Put it back, so the user keeps the session once DynamoDB answers again.
-        await this.legacy.restore(sid, old).catch(() => {})
+        await legacy.restore(sid, old).catch(() => {})
         throw error
       }
     }
