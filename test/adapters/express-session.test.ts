@@ -472,3 +472,23 @@ describe('bad options get a clear error when the store is made', () => {
     )
   })
 })
+
+describe('examples/express over HTTP', () => {
+  it('counts visits, logs in with a new id, and logs out everywhere else', async () => {
+    const { createApp } = await import('../../examples/express/server.ts')
+    const base = await serve(createApp({ client: dynamodb.client, tableName, secret: EXPRESS_SECRET }))
+    const user = `user-${Math.random().toString(36).slice(2)}`
+    const laptop = browser(base, 'connect.sid')
+    const phone = browser(base, 'connect.sid')
+    expect((await laptop.fetch('/')).body).toBe('guest: visit 1')
+    const guestSid = laptop.sid
+    expect((await laptop.fetch(`/login?user=${user}`, { method: 'POST' })).body).toBe(`welcome ${user}`)
+    expect(laptop.sid).not.toBe(guestSid)
+    await phone.fetch(`/login?user=${user}`, { method: 'POST' })
+    expect((await phone.fetch('/')).body).toBe(`${user}: visit 1`)
+    expect((await laptop.fetch('/logout-everywhere-else', { method: 'POST' })).body).toBe('ended 1 other sessions')
+    expect((await phone.fetch('/')).body).toBe('guest: visit 1')
+    expect((await laptop.fetch('/')).body).toBe(`${user}: visit 1`)
+    expect((await laptop.fetch('/login?user=<script>', { method: 'POST' })).status).toBe(400)
+  })
+})
