@@ -43,7 +43,11 @@ function required(value: string | undefined, name: string): string {
 
 const spec = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSpec
 
-if (spec.kind === 'express-connect-dynamodb' || spec.kind === 'express-dynamodb-session' || spec.kind === 'bare-express') {
+if (
+  spec.kind === 'express-connect-dynamodb' ||
+  spec.kind === 'express-dynamodb-session' ||
+  spec.kind === 'bare-express'
+) {
   const app = expressApp(
     spec.kind === 'bare-express' ? undefined : client(required(spec.endpoint, 'endpoint')),
     spec.table,

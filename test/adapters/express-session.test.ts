@@ -486,7 +486,9 @@ describe('examples/express over HTTP', () => {
     expect(laptop.sid).not.toBe(guestSid)
     await phone.fetch(`/login?user=${user}`, { method: 'POST' })
     expect((await phone.fetch('/')).body).toBe(`${user}: visit 1`)
-    expect((await laptop.fetch('/logout-everywhere-else', { method: 'POST' })).body).toBe('ended 1 other sessions')
+    expect((await laptop.fetch('/logout-everywhere-else', { method: 'POST' })).body).toBe(
+      'ended 1 other sessions',
+    )
     expect((await phone.fetch('/')).body).toBe('guest: visit 1')
     expect((await laptop.fetch('/')).body).toBe(`${user}: visit 1`)
     expect((await laptop.fetch('/login?user=<script>', { method: 'POST' })).status).toBe(400)
