@@ -16,6 +16,7 @@ export interface ServerSpec {
     | 'hono-dynamodb'
     | 'hono-memory'
     | 'express-connect-dynamodb'
+    | 'express-dynamodb-session'
     | 'bare-express'
   /** The counting proxy in front of DynamoDB Local. */
   endpoint?: string
@@ -42,10 +43,15 @@ function required(value: string | undefined, name: string): string {
 
 const spec = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSpec
 
-if (spec.kind === 'express-connect-dynamodb' || spec.kind === 'bare-express') {
+if (
+  spec.kind === 'express-connect-dynamodb' ||
+  spec.kind === 'express-dynamodb-session' ||
+  spec.kind === 'bare-express'
+) {
   const app = expressApp(
     spec.kind === 'bare-express' ? undefined : client(required(spec.endpoint, 'endpoint')),
     spec.table,
+    spec.kind === 'express-dynamodb-session' ? 'dynamodb-session' : 'connect-dynamodb',
   )
   const server = app.listen(0, '127.0.0.1', () => {
     console.log(`READY ${(server.address() as AddressInfo).port}`)

@@ -87,6 +87,13 @@ export function systems({ compression }: { compression: boolean }): System[] {
       dynamodb: true,
     },
     {
+      // The same Express app, with this library's express-session store (docs/express.md).
+      id: 'express-lib',
+      label: 'express-session + dynamodb-session/express-session',
+      spec: { kind: 'express-dynamodb-session' },
+      dynamodb: true,
+    },
+    {
       // For reference: how much of connect-dynamodb's numbers is Express itself.
       id: 'bare-express',
       label: 'bare Express (no sessions)',

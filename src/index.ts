@@ -15,6 +15,11 @@ export type { ErrorHandler, SessionOptions } from './core/options.ts'
 export type { Session, SessionData } from './core/session.ts'
 export { type DestroyUserSessionsOptions, destroyUserSessions, listUserSessions } from './core/users.ts'
 export {
+  ConnectDynamoDBTable,
+  type ConnectDynamoDBTableOptions,
+  type LegacySession,
+} from './dynamodb/connect-dynamodb.ts'
+export {
   collectGarbage,
   type GarbageCollectionOptions,
   type GarbageCollectionProgress,

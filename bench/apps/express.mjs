@@ -1,25 +1,43 @@
 // The comparison: Express with express-session and connect-dynamodb, configured as their READMEs
-// recommend for a store that supports touch (resave: false, saveUninitialized: false), and a
-// bare Express app for reference. Plain JavaScript, so the benchmark needs no @types packages
+// recommend for a store that supports touch (resave: false, saveUninitialized: false); the same
+// app with this library's express-session store instead; and a bare Express app for reference. Plain JavaScript, so the benchmark needs no @types packages
 // for the libraries it compares against.
 import connectDynamoDB from 'connect-dynamodb'
 import express from 'express'
 import session from 'express-session'
+import { expressSessionStore } from '../../src/adapters/express-session.ts'
+import { DynamoDBStore } from '../../src/index.ts'
 import { largeSession, smallSession } from '../data.ts'
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'
 const FOURTEEN_DAYS_MS = 14 * 24 * 60 * 60 * 1000
 
 /**
- * @param {import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined} client undefined: no sessions
+ * The session store of each Express system: connect-dynamodb, or this library's express-session
+ * store over a DynamoDBStore (the migration guide's setup).
+ * @param {'connect-dynamodb' | 'dynamodb-session'} kind
+ * @param {import('@aws-sdk/client-dynamodb').DynamoDBClient} client
  * @param {string} table
  */
-export function expressApp(client, table) {
+function storeOf(kind, client, table) {
+  if (kind === 'dynamodb-session') {
+    const DynamoDBSessionStore = expressSessionStore(session)
+    return new DynamoDBSessionStore({ store: new DynamoDBStore({ client, tableName: table }) })
+  }
+  const ConnectDynamoDBStore = connectDynamoDB({ session })
+  return new ConnectDynamoDBStore({ client, table, hashKey: 'id' })
+}
+
+/**
+ * @param {import('@aws-sdk/client-dynamodb').DynamoDBClient | undefined} client undefined: no sessions
+ * @param {string} table
+ * @param {'connect-dynamodb' | 'dynamodb-session'} [kind]
+ */
+export function expressApp(client, table, kind = 'connect-dynamodb') {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false) // Hono sends none either
   if (client) {
-    const DynamoDBStore = connectDynamoDB({ session })
     app.use(
       session({
         name: 'sid',
@@ -28,7 +46,7 @@ export function expressApp(client, table) {
         saveUninitialized: false,
         // The same idle lifetime as the library's default maxStale.
         cookie: { secure: false, httpOnly: true, sameSite: 'lax', maxAge: FOURTEEN_DAYS_MS },
-        store: new DynamoDBStore({ client, table, hashKey: 'id' }),
+        store: storeOf(kind, client, table),
       }),
     )
   }
