@@ -1,4 +1,10 @@
-import { parseCookie, parseSetCookie, type SerializeOptions, stringifyCookie, stringifySetCookie } from 'cookie'
+import {
+  parseCookie,
+  parseSetCookie,
+  type SerializeOptions,
+  stringifyCookie,
+  stringifySetCookie,
+} from 'cookie'
 import { createSession, type Session, type SessionData, type SessionStorage } from 'react-router'
 import { type CookieOptions, createSessionCookie } from '../core/cookie.ts'
 import { createSessionManager, type SessionOptions } from '../core/manager.ts'
@@ -25,7 +31,16 @@ export interface DynamoDBSessionStorageOptions
 /** The cookie name React Router's own storages use. */
 const DEFAULT_COOKIE_NAME = '__session'
 /** `commitSession`'s per-call options that may change the cookie; others are ignored, as React Router's cookie would. */
-const PER_CALL_ATTRIBUTES = ['domain', 'path', 'maxAge', 'expires', 'httpOnly', 'secure', 'sameSite', 'partitioned']
+const PER_CALL_ATTRIBUTES = [
+  'domain',
+  'path',
+  'maxAge',
+  'expires',
+  'httpOnly',
+  'secure',
+  'sameSite',
+  'partitioned',
+]
 
 /** What this storage keeps beside each React Router session it handed out. */
 interface Origin {
