@@ -52,14 +52,14 @@ const home: RouteModule = {
       message && h('p', { role: 'status' }, message),
       h('p', null, user ? `Signed in as ${user}` : 'Not signed in'),
       h('p', null, `Count: ${count}`),
-      h('form', { method: 'post', action: '/count' }, h('button', null, 'Count')),
+      h('form', { method: 'post', action: '/count' }, h('button', { type: 'submit' }, 'Count')),
       user
-        ? h('form', { method: 'post', action: '/logout' }, h('button', null, 'Log out'))
+        ? h('form', { method: 'post', action: '/logout' }, h('button', { type: 'submit' }, 'Log out'))
         : h(
             'form',
             { method: 'post', action: '/login' },
             h('input', { name: 'user', 'aria-label': 'user name' }),
-            h('button', null, 'Log in'),
+            h('button', { type: 'submit' }, 'Log in'),
           ),
     )
   },
