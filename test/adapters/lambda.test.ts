@@ -219,7 +219,7 @@ class FailingStore extends MemoryStore {
     if (this.failLoads) throw new Error('store is down')
     return super.load(key)
   }
-  override async update(...args: Parameters<MemoryStore['update']>) {
+  override async update(..._args: Parameters<MemoryStore['update']>): Promise<boolean> {
     throw new Error('store is down')
   }
 }
