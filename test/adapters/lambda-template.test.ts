@@ -6,43 +6,37 @@ import { readdirSync, readFileSync } from 'node:fs'
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
+  type TimeToLiveSpecification,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb'
 import { describe, expect, it } from 'vitest'
-import { parse, parseDocument, type Tags, YAMLMap, YAMLSeq } from 'yaml'
+import { type CollectionTag, parse, parseDocument, type ScalarTag, type Tags, YAMLMap, YAMLSeq } from 'yaml'
 import { checkTable } from '../../src/index.ts'
 import { localClient, uniqueTableName } from '../support/dynamodb.ts'
 
+const scalar = (name: string, toValue: (value: string) => unknown): ScalarTag => ({
+  tag: `!${name}`,
+  resolve: toValue,
+})
+const collection = (name: string, kind: 'seq' | 'map'): CollectionTag => ({
+  tag: `!${name}`,
+  collection: kind,
+  nodeClass: kind === 'seq' ? YAMLSeq : YAMLMap,
+  resolve: (node) => ({ [`Fn::${name}`]: node.toJSON() }),
+})
+
 /** CloudFormation's short forms (`!Ref x`, `!GetAtt a.b`, `!Sub '…'`, …) as their long forms. */
 const cloudFormationTags: Tags = [
-  ...['Ref', 'Condition'].map((name) => ({
-    tag: `!${name}`,
-    resolve: (value: string) => ({ [name]: value }),
-  })),
-  { tag: '!GetAtt', resolve: (value: string) => ({ 'Fn::GetAtt': value.split('.') }) },
-  ...['Sub', 'ImportValue', 'Base64', 'GetAZs'].flatMap((name) => [
-    { tag: `!${name}`, resolve: (value: string) => ({ [`Fn::${name}`]: value }) },
-    {
-      tag: `!${name}`,
-      collection: 'seq' as const,
-      nodeClass: YAMLSeq,
-      resolve: (seq: YAMLSeq) => ({ [`Fn::${name}`]: seq.toJSON() }),
-    },
-  ]),
-  ...['Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or', 'FindInMap', 'Cidr', 'GetAtt'].map(
-    (name) => ({
-      tag: `!${name}`,
-      collection: 'seq' as const,
-      nodeClass: YAMLSeq,
-      resolve: (seq: YAMLSeq) => ({ [`Fn::${name}`]: seq.toJSON() }),
-    }),
+  scalar('Ref', (value) => ({ Ref: value })),
+  scalar('Condition', (value) => ({ Condition: value })),
+  scalar('GetAtt', (value) => ({ 'Fn::GetAtt': value.split('.') })),
+  ...['Sub', 'ImportValue', 'Base64', 'GetAZs'].map((name) =>
+    scalar(name, (value) => ({ [`Fn::${name}`]: value })),
   ),
-  {
-    tag: '!Transform',
-    collection: 'map' as const,
-    nodeClass: YAMLMap,
-    resolve: (map: YAMLMap) => ({ 'Fn::Transform': map.toJSON() }),
-  },
+  ...['Sub', 'ImportValue', 'Base64', 'GetAZs', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or']
+    .concat(['FindInMap', 'Cidr', 'GetAtt'])
+    .map((name) => collection(name, 'seq')),
+  collection('Transform', 'map'),
 ]
 
 const readText = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
@@ -50,7 +44,16 @@ const template = parse(readText('examples/lambda/template.yaml'), {
   customTags: cloudFormationTags,
   strict: true,
 })
-const resources = template.Resources as Record<string, { Type: string; Properties: Record<string, any> }>
+type PolicyStatement = { Effect: string; Action: string | string[]; Resource: unknown }
+interface FunctionProperties {
+  Runtime: string
+  Handler: string
+  Environment: { Variables: Record<string, unknown> }
+  Events: Record<string, { Type: string; Properties: { Path: string } }>
+  Policies: { Statement: PolicyStatement[] }[]
+}
+const resources = template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>
+const functionProperties = resources.SessionFunction?.Properties as unknown as FunctionProperties
 
 /** The fenced blocks of `language` in the project's docs: the README, then docs/ (other than lambda.md). */
 function documentedBlocks(language: string): string[] {
@@ -82,15 +85,16 @@ describe('the Lambda example template', () => {
       'AWS::DynamoDB::Table',
       'AWS::Serverless::Function',
     ])
-    const fn = resources.SessionFunction?.Properties ?? {}
+    const fn = functionProperties
     expect(fn.Environment.Variables.SESSION_TABLE).toEqual({ Ref: 'SessionsTable' })
     expect(fn.Environment.Variables.SESSION_SECRET).toEqual({ Ref: 'SessionSecret' })
     expect(template.Parameters.SessionSecret).toMatchObject({ NoEcho: true, MinLength: 32 })
     expect(fn.Runtime).toMatch(/^nodejs(20|22|24)\.x$/)
     expect(fn.Handler).toBe('index.handler') // dist/index.mjs, as npm run example:lambda:build writes it
-    const events = Object.values(fn.Events as Record<string, { Type: string; Properties: { Path: string } }>)
+    const events = Object.values(fn.Events)
     expect(events.map((event) => event.Type)).toEqual(['HttpApi', 'HttpApi'])
     expect(events.map((event) => event.Properties.Path).sort()).toEqual(['/', '/{proxy+}'])
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation !Sub placeholder
     expect(template.Outputs.Url.Value['Fn::Sub']).toContain('${ServerlessHttpApi}')
   })
 
@@ -106,11 +110,16 @@ describe('the Lambda example template', () => {
   it("creates a table that checkTable() finds right for the store's default options", async () => {
     const client = localClient()
     const tableName = uniqueTableName('template')
-    const { TimeToLiveSpecification, ...properties } = resources.SessionsTable?.Properties ?? {}
+    const { TimeToLiveSpecification: ttl, ...properties } = resources.SessionsTable?.Properties ?? {}
     await client.send(
       new CreateTableCommand({ ...properties, TableName: tableName } as CreateTableCommandInput),
     )
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification }))
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: ttl as TimeToLiveSpecification,
+      }),
+    )
     const report = await checkTable({ client, tableName })
     expect(report.problems).toEqual([])
     expect(report.partitionKey).toEqual({ name: 'session_id', type: 'S' })
@@ -120,9 +129,10 @@ describe('the Lambda example template', () => {
 
   it('gives the function exactly the documented least policy: no other action, no wildcard, no managed policy', () => {
     expect(documentedPolicy?.Statement).toHaveLength(2)
-    const policies = resources.SessionFunction?.Properties.Policies as { Statement: any[] }[]
+    const policies = functionProperties.Policies
     expect(policies).toHaveLength(1) // no AWS managed policy such as AmazonDynamoDBFullAccess
     const [items, index] = policies[0]?.Statement ?? []
+    if (!items || !index) throw new Error('the template lost a policy statement')
     const [documentedItems, documentedIndex] = documentedPolicy.Statement
 
     expect(items.Effect).toBe('Allow')
@@ -132,6 +142,7 @@ describe('the Lambda example template', () => {
     expect(index.Effect).toBe('Allow')
     expect(asList(index.Action)).toEqual(asList(documentedIndex.Action))
     expect(documentedIndex.Resource).toMatch(/:table\/sessions\/index\/user_id-index$/)
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation !Sub placeholder
     expect(index.Resource).toEqual({ 'Fn::Sub': '${SessionsTable.Arn}/index/user_id-index' })
 
     for (const statement of policies[0]?.Statement ?? []) {
