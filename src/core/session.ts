@@ -120,6 +120,13 @@ export function ownIds(session: Session): string[] {
 }
 
 /**
+ * @internal Every value a session holds, flash values under their stored `__flash_<key>__` names,
+ * read without consuming them: for adapters whose framework keeps its own session object (React
+ * Router's `SessionStorage`) and compares it with what was loaded. Loads the session if needed.
+ */
+export let loadedValues: (session: Session) => Promise<ReadonlyMap<string, unknown>>
+
+/**
  * A request's session. Data is loaded from the store on the first read or write, never
  * before, so a request that does not use its session costs nothing.
  */
@@ -289,6 +296,10 @@ export class Session<Data extends SessionData = SessionData> {
     state.id = undefined
     state.loaded = { stored: undefined, values: new Map(), userId: undefined }
     state.destroyed = true
+  }
+
+  static {
+    loadedValues = async (session) => (await session.#load()).values
   }
 
   #load(): Promise<LoadedSession> {

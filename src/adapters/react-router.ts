@@ -1,0 +1,55 @@
+import { createContext, type MiddlewareFunction, type RouterContext } from 'react-router'
+import { createSessionManager, type SessionOptions } from '../core/manager.ts'
+import type { Session, SessionData } from '../core/session.ts'
+
+/**
+ * The request's session in React Router's context: `context.get(sessionContext)` in a loader,
+ * action or later middleware, once `sessionMiddleware` runs on the root route. Reading it costs
+ * nothing; the session loads on its first `get` or `set`.
+ *
+ * @example
+ * export async function loader({ context }: Route.LoaderArgs) {
+ *   const session = context.get(sessionContext) as Session<{ count: number }>
+ *   return { count: (await session.get('count')) ?? 0 }
+ * }
+ */
+export const sessionContext: RouterContext<Session> = createContext<Session>()
+
+/**
+ * React Router middleware (7.9+ with `future.v8_middleware`, and 8): the same session as the core
+ * `sessionMiddleware`, with the same options, given to loaders and actions through
+ * `sessionContext`. The session is saved, and its cookie set, once, after the whole chain, and
+ * only when something changed; never for a 5xx.
+ *
+ * @example
+ * // app/root.tsx
+ * export const middleware: Route.MiddlewareFunction[] = [
+ *   sessionMiddleware({ secretKey: process.env.SESSION_SECRET, store }),
+ * ]
+ */
+export function sessionMiddleware<Data extends SessionData = SessionData>(
+  options: SessionOptions,
+): MiddlewareFunction<Response> {
+  const manager = createSessionManager<Data>(options)
+  return async function session({ request, context }, next) {
+    const current = await manager.open(request)
+    context.set(sessionContext, current as Session)
+    let response: Response
+    try {
+      response = await next()
+    } catch (error) {
+      // A failed load that reached the middleware: answered as onError chose.
+      const recovered = manager.recover(current, error)
+      if (recovered) return recovered
+      throw error
+    }
+    return manager.commit(current, response, request)
+  }
+}
+
+export {
+  createDynamoDBSessionStorage,
+  type DynamoDBSessionStorageOptions,
+  type StorageCookieOptions,
+} from './react-router-storage.ts'
+export type { Session, SessionData, SessionOptions }
