@@ -7,7 +7,8 @@ import {
 } from 'cookie'
 import { createSession, type Session, type SessionData, type SessionStorage } from 'react-router'
 import { type CookieOptions, createSessionCookie } from '../core/cookie.ts'
-import { createSessionManager, type SessionOptions } from '../core/manager.ts'
+import { createSessionManager } from '../core/manager.ts'
+import type { SessionOptions } from '../core/options.ts'
 import { flashKey, loadedValues, type Session as StoredSession } from '../core/session.ts'
 import type { SessionError } from '../errors.ts'
 

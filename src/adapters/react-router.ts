@@ -1,5 +1,6 @@
 import { createContext, type MiddlewareFunction, type RouterContext } from 'react-router'
-import { createSessionManager, type SessionOptions } from '../core/manager.ts'
+import { createSessionManager } from '../core/manager.ts'
+import type { SessionOptions } from '../core/options.ts'
 import type { Session, SessionData } from '../core/session.ts'
 
 /**

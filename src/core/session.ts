@@ -131,11 +131,13 @@ export let loadedValues: (session: Session) => Promise<ReadonlyMap<string, unkno
  * before, so a request that does not use its session costs nothing.
  */
 export class Session<Data extends SessionData = SessionData> {
+  // Internal views for the middleware's helpers, kept off the public API.
   static {
     idsOf = (session) => {
       const { id, storedId, movedFrom } = session.#state
       return [id, storedId, movedFrom?.id].filter((id) => id !== undefined)
     }
+    loadedValues = async (session) => (await session.#load()).values
   }
 
   readonly #state: SessionState
@@ -296,10 +298,6 @@ export class Session<Data extends SessionData = SessionData> {
     state.id = undefined
     state.loaded = { stored: undefined, values: new Map(), userId: undefined }
     state.destroyed = true
-  }
-
-  static {
-    loadedValues = async (session) => (await session.#load()).values
   }
 
   #load(): Promise<LoadedSession> {

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { SessionStoreError } from '../errors.ts'
 import { nowInSeconds } from '../store/store.ts'
-import { clientConfig, type DynamoDBStoreOptions } from './store.ts'
+import { clientConfig } from './client.ts'
+import type { DynamoDBStoreOptions } from './options.ts'
 
 export interface ConnectDynamoDBTableOptions
   extends Pick<DynamoDBStoreOptions, 'client' | 'region' | 'endpoint' | 'credentials' | 'timeout'> {
