@@ -8,6 +8,7 @@ export {
 } from './config/config.ts'
 
 export type { CookieOptions } from './core/cookie.ts'
+export { hashSessionId } from './core/crypto.ts'
 export { type ErrorHandler, failOpen, getSession, type SessionOptions } from './core/manager.ts'
 export { type Next, sessionMiddleware } from './core/middleware.ts'
 export type { Session, SessionData } from './core/session.ts'
@@ -38,4 +39,4 @@ export {
   type TableErrorCode,
 } from './errors.ts'
 export { MemoryStore } from './store/memory.ts'
-export type { SessionRecord, Store, UserSession } from './store/store.ts'
+export type { SessionRecord, Store, UpdateOptions, UserSession } from './store/store.ts'
