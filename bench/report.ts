@@ -1,5 +1,5 @@
 // The results of a run: bench/results/<date>T<time>.json (everything), <date>T<time>.md and latest.md (the
-// tables the README shows). A second run on the same day replaces that day's files.
+// tables docs/performance.md shows, copied there too). A second run on the same day replaces that day's files.
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { CompressionProbe } from './compression.ts'
 import { PRICES } from './cost.ts'
 import type { Micro } from './micro/run-micro.ts'
+import { updatePerformanceDoc } from './performance-doc.ts'
 import { ROOT } from './processes.ts'
 import type { RunResult } from './rounds.ts'
 import type { System } from './systems.ts'
@@ -110,6 +111,7 @@ export async function writeResults(results: Results): Promise<string[]> {
   await writeFile(files[0] as string, `${JSON.stringify(json, null, 2)}\n`)
   await writeFile(files[1] as string, markdown)
   await writeFile(files[2] as string, markdown)
+  files.push(await updatePerformanceDoc(markdown))
   return files
 }
 

@@ -8,6 +8,8 @@ export {
 } from './config/config.ts'
 
 export type { CookieOptions } from './core/cookie.ts'
+export { hashSessionId } from './core/crypto.ts'
+export type { SessionExpiry } from './core/expiry.ts'
 export { getSession } from './core/manager.ts'
 export { type Next, sessionMiddleware } from './core/middleware.ts'
 export { failOpen } from './core/on-error.ts'
@@ -47,4 +49,4 @@ export {
   type TableErrorCode,
 } from './errors.ts'
 export { MemoryStore } from './store/memory.ts'
-export type { SessionRecord, Store, UserSession } from './store/store.ts'
+export type { SessionRecord, Store, UpdateOptions, UserSession } from './store/store.ts'

@@ -139,8 +139,8 @@ const examples = {
         'run',
         '--allow-net=127.0.0.1',
         '--allow-env',
+        // Exactly the permissions docs/runtimes.md asks for: no --allow-read.
         '--allow-sys=osRelease',
-        '--allow-read=.',
         'examples/deno/server.ts',
       ],
       table,

@@ -21,8 +21,7 @@ import { Hono } from 'hono'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import { type SessionEnv, session } from '../../src/adapters/hono.ts'
-import { hashSessionId } from '../../src/core/crypto.ts'
-import { DynamoDBStore } from '../../src/index.ts'
+import { DynamoDBStore, hashSessionId } from '../../src/index.ts'
 
 type Data = { visits: number; user: string; notice: string }
 

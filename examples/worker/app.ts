@@ -2,8 +2,7 @@
 // Node API: a visit counter, login and logout (with regenerate), a flash message, and a page
 // showing the table's key for this session. The Workers (index.ts), Deno (../deno/server.ts)
 // and Bun (../bun/server.ts) examples all serve it.
-import { hashSessionId } from '../../src/core/crypto.ts'
-import { type DynamoDBStore, getSession, sessionMiddleware } from '../../src/index.ts'
+import { type DynamoDBStore, getSession, hashSessionId, sessionMiddleware } from '../../src/index.ts'
 
 type Data = { visits: number; user: string; notice: string }
 

@@ -72,7 +72,12 @@ export async function verifySignedSessionId(
 
 /**
  * The store key of a session: the SHA-256 of its id. A dump of the table then holds no
- * usable cookie, and lookups cannot be timed against the real id.
+ * usable cookie, and lookups cannot be timed against the real id. It is the `key` that
+ * `listUserSessions()` reports and that a `Store`'s `load()` takes.
+ *
+ * @example
+ * const key = await hashSessionId(session.id)
+ * const stored = (await store.load(key)) !== undefined
  */
 export async function hashSessionId(id: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(id))

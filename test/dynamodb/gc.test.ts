@@ -288,7 +288,7 @@ describe('collectGarbage on 10,000 sessions of mixed ages', () => {
       segmentsDone: 1,
       aborted: false,
     })
-    // The numbers the README quotes (measured, not asserted: they depend on the machine).
+    // The numbers docs/operations.md quotes (measured, not asserted: they depend on the machine).
     console.log(
       `gc: 10,040 items scanned, ${result.deleted} deleted (${seeded.idle.size} one by one as only idle), ` +
         `1 segment, in ${(result.elapsedMs / 1000).toFixed(1)} s`,
