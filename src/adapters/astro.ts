@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'astro'
+import type { APIContext, MiddlewareNext } from 'astro'
 import { createSessionManager, type SessionOptions } from '../core/manager.ts'
 import type { Session, SessionData } from '../core/session.ts'
 
@@ -18,6 +18,9 @@ import type { Session, SessionData } from '../core/session.ts'
 export interface SessionLocals<Data extends SessionData = SessionData> {
   session: Session<Data>
 }
+
+/** An Astro `MiddlewareHandler` that always answers a Response, so a wrapper can await it. */
+export type SessionMiddleware = (context: APIContext, next: MiddlewareNext) => Promise<Response>
 
 /**
  * An Astro middleware (`onRequest`) for on-demand rendered routes: puts the lazy session on
@@ -40,7 +43,7 @@ export interface SessionLocals<Data extends SessionData = SessionData> {
  * // const visits = ((await Astro.locals.session.get('visits')) ?? 0) + 1
  * // await Astro.locals.session.set('visits', visits)
  */
-export function session<Data extends SessionData = SessionData>(options: SessionOptions): MiddlewareHandler {
+export function session<Data extends SessionData = SessionData>(options: SessionOptions): SessionMiddleware {
   const manager = createSessionManager<Data>(options)
   return async function session(context, next) {
     // At build time there is no visitor, and reading the request's headers would only draw a warning.

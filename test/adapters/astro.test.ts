@@ -4,7 +4,14 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { hashSessionId } from '../../src/core/crypto.ts'
-import { browser, freePort, type RunningServer, runBuild, startServer } from '../support/built-app.ts'
+import {
+  browser,
+  freePort,
+  productionEnvironment,
+  type RunningServer,
+  runBuild,
+  startServer,
+} from '../support/built-app.ts'
 import { localClient, scanAll, uniqueTableName } from '../support/dynamodb.ts'
 import { startFaultProxy } from '../support/fault-proxy.ts'
 import { SECRET } from '../support/harness.ts'
@@ -17,29 +24,29 @@ const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem']
 let proxy: Awaited<ReturnType<typeof startFaultProxy>>
 let server: RunningServer
 let base = ''
+let buildOutput = ''
 const tableName = uniqueTableName('astro')
 
 beforeAll(async () => {
-  const seconds = await runBuild(`${root}node_modules/.bin/astro`, ['build'], {
+  const build = await runBuild(`${root}node_modules/.bin/astro`, ['build'], {
     cwd: example,
-    env: { ...process.env, BUILD_DIR: buildDir, ASTRO_TELEMETRY_DISABLED: '1' },
+    env: productionEnvironment({ BUILD_DIR: buildDir, ASTRO_TELEMETRY_DISABLED: '1' }),
   })
-  console.log(`Astro example built in ${seconds.toFixed(1)} s`)
+  buildOutput = build.output
+  console.log(`Astro example built in ${build.seconds.toFixed(1)} s`)
   proxy = await startFaultProxy(inject('dynamodbEndpoint'))
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   server = await startServer(`${buildDir}/server/entry.mjs`, {
     url: base,
     ready: /Server listening on/,
-    env: {
-      ...process.env,
+    env: productionEnvironment({
       HOST: '127.0.0.1',
       PORT: String(port),
       DYNAMODB_ENDPOINT: proxy.endpoint,
       SESSION_TABLE: tableName,
       SESSION_SECRET: SECRET,
-      NODE_ENV: 'development',
-    },
+    }),
   })
   proxy.clear() // the table made at startup is not a request's call
 }, 180_000)
@@ -68,6 +75,7 @@ describe('the Astro middleware, in a built Astro app', () => {
     expect(header).toMatch(/^sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /)
     expect(header).toMatch(/HttpOnly/i)
     expect(header).toMatch(/SameSite=Lax/i)
+    expect(header).toMatch(/; Secure/i) // the built app, as deployed
     expect(visitsOn((await client.fetch('/')).body)).toBe('2')
     expect(JSON.parse((await client.fetch('/visits')).body)).toEqual({ visits: 2, user: null })
     // Another browser starts over.
@@ -193,6 +201,18 @@ describe('the Astro middleware, in a built Astro app', () => {
     expect(fresh.result.status).toBe(500)
     expect(fresh.result.setCookies).toEqual([])
     expect(fresh.operations).toEqual([])
+  })
+
+  it('gives a prerendered page no session: no header read at build time, no DynamoDB call when served', async () => {
+    expect(buildOutput).toContain('/about/index.html')
+    expect(buildOutput).not.toContain('Astro.request.headers')
+    const client = browser(base)
+    await client.fetch('/')
+    const { result, operations } = await operationsOf(() => client.fetch('/about'))
+    expect(result.status).toBe(200)
+    expect(result.body).toContain('A static page')
+    expect(result.setCookies).toEqual([])
+    expect(operations).toEqual([])
   })
 
   it('answers 503 with no cookie when DynamoDB fails while a page reads the session', async () => {

@@ -4,7 +4,14 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { hashSessionId } from '../../src/core/crypto.ts'
-import { browser, freePort, type RunningServer, runBuild, startServer } from '../support/built-app.ts'
+import {
+  browser,
+  freePort,
+  productionEnvironment,
+  type RunningServer,
+  runBuild,
+  startServer,
+} from '../support/built-app.ts'
 import { localClient, scanAll, uniqueTableName } from '../support/dynamodb.ts'
 import { startFaultProxy } from '../support/fault-proxy.ts'
 import { SECRET } from '../support/harness.ts'
@@ -20,27 +27,25 @@ let base = ''
 const tableName = uniqueTableName('sveltekit')
 
 beforeAll(async () => {
-  const seconds = await runBuild(`${root}node_modules/.bin/vite`, ['build'], {
+  const build = await runBuild(`${root}node_modules/.bin/vite`, ['build'], {
     cwd: example,
-    env: { ...process.env, BUILD_DIR: buildDir },
+    env: productionEnvironment({ BUILD_DIR: buildDir }),
   })
-  console.log(`SvelteKit example built in ${seconds.toFixed(1)} s`)
+  console.log(`SvelteKit example built in ${build.seconds.toFixed(1)} s`)
   proxy = await startFaultProxy(inject('dynamodbEndpoint'))
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   server = await startServer(`${buildDir}/index.js`, {
     url: base,
     ready: /Listening on/,
-    env: {
-      ...process.env,
+    env: productionEnvironment({
       HOST: '127.0.0.1',
       PORT: String(port),
       ORIGIN: base,
       DYNAMODB_ENDPOINT: proxy.endpoint,
       SESSION_TABLE: tableName,
       SESSION_SECRET: SECRET,
-      NODE_ENV: 'development',
-    },
+    }),
   })
   proxy.clear() // the table made at startup is not a request's call
 }, 180_000)
@@ -69,6 +74,7 @@ describe('the SvelteKit handle, in a built SvelteKit app', () => {
     expect(header).toMatch(/^sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /)
     expect(header).toMatch(/HttpOnly/i)
     expect(header).toMatch(/SameSite=Lax/i)
+    expect(header).toMatch(/; Secure/i) // the built app, as deployed
     expect(visitsOn((await client.fetch('/')).body)).toBe('2')
     expect(JSON.parse((await client.fetch('/visits')).body)).toEqual({ visits: 2, user: null })
     // Another browser starts over.

@@ -3,10 +3,19 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 
-/** Runs a command to its end and resolves its run time in seconds; rejects with its output on failure. */
+/**
+ * This process's environment without what vitest adds for its own import.meta.env (DEV=1, MODE=test,
+ * NODE_ENV=test, …): a build or server started with it would take itself for a development one.
+ */
+export function productionEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { BASE_URL: _b, MODE: _m, DEV: _d, PROD: _p, SSR: _s, ...rest } = process.env
+  return { ...rest, NODE_ENV: 'production', ...extra }
+}
+
+/** Runs a command to its end and resolves its run time in seconds and its output; rejects on failure. */
 export function runBuild(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
   const started = performance.now()
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<{ seconds: number; output: string }>((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => {
@@ -17,7 +26,7 @@ export function runBuild(command: string, args: string[], options: { cwd: string
     })
     child.once('error', reject)
     child.once('exit', (code) => {
-      if (code === 0) resolve((performance.now() - started) / 1000)
+      if (code === 0) resolve({ seconds: (performance.now() - started) / 1000, output })
       else reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${output}`))
     })
   })

@@ -6,6 +6,7 @@
 import type { ServerInit } from '@sveltejs/kit'
 import { createTable, DynamoDBStore, type DynamoDBStoreOptions } from 'dynamodb-session'
 import { session } from 'dynamodb-session/sveltekit'
+import { dev } from '$app/environment'
 import { env } from '$env/dynamic/private'
 
 const storeOptions: DynamoDBStoreOptions = {
@@ -22,8 +23,8 @@ const store = new DynamoDBStore(storeOptions)
 export const handle = session({
   secretKey: env.SESSION_SECRET ?? '',
   store,
-  // Plain http://127.0.0.1 in development: browsers drop Secure cookies there.
-  cookie: { secure: env.NODE_ENV === 'production' },
+  // Secure everywhere but `npm run dev`, whose plain http:// some browsers refuse Secure cookies on.
+  cookie: { secure: !dev },
 })
 
 /** A local DynamoDB gets its table at startup; a real one is created once, ahead of time. */
