@@ -215,6 +215,19 @@ describe('the Astro middleware, in a built Astro app', () => {
     expect(operations).toEqual([])
   })
 
+  it('type-checks the example, App.Locals declaration included, against the adapter (tsc)', async () => {
+    // The root tsconfig leaves the example out: it is typed here with the .astro/ types that the build generated.
+    const check = await runBuild(
+      `${root}node_modules/.bin/tsc`,
+      ['-p', `${example}/tsconfig.json`, '--noEmit'],
+      {
+        cwd: example,
+        env: process.env,
+      },
+    )
+    expect(check.output).toBe('')
+  })
+
   it('answers 503 with no cookie when DynamoDB fails while a page reads the session', async () => {
     const client = browser(base)
     await client.fetch('/')

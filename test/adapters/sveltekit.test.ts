@@ -204,6 +204,19 @@ describe('the SvelteKit handle, in a built SvelteKit app', () => {
     expect(fresh.operations).toEqual([])
   })
 
+  it('type-checks the example, App.Locals declaration included, against the adapter (tsc)', async () => {
+    // The root tsconfig leaves the example out: it is typed here with the .svelte-kit/ types that the build generated.
+    const check = await runBuild(
+      `${root}node_modules/.bin/tsc`,
+      ['-p', `${example}/tsconfig.json`, '--noEmit'],
+      {
+        cwd: example,
+        env: process.env,
+      },
+    )
+    expect(check.output).toBe('')
+  })
+
   it('answers 503 with no cookie when DynamoDB fails, though SvelteKit renders the load error itself', async () => {
     const client = browser(base)
     await client.fetch('/')
