@@ -27,15 +27,18 @@ export type SessionMiddleware = (context: APIContext, next: MiddlewareNext) => P
  * `context.locals.session` for pages, endpoints and actions, and after `next()` saves what changed
  * and adds the session cookie to the response. Combine it with other middleware through
  * `sequence()` from `astro:middleware`; put it before those that read the session. Prerendered
- * pages are built once for every visitor, so they get no session.
+ * pages are built once for every visitor, so they get no session; Astro still loads this file to
+ * build them, so with prerendered pages either give the build the secret too, or call session()
+ * on the first on-demand request (see docs/astro.md).
  *
  * @example
  * // src/middleware.ts
+ * import { getSecret } from 'astro:env/server'
  * import { DynamoDBStore } from 'dynamodb-session'
  * import { session } from 'dynamodb-session/astro'
  *
  * export const onRequest = session({
- *   secretKey: import.meta.env.SESSION_SECRET,
+ *   secretKey: getSecret('SESSION_SECRET') ?? '',
  *   store: new DynamoDBStore({ tableName: 'sessions' }),
  * })
  *

@@ -14,7 +14,11 @@ export const onRequest: SessionMiddleware = (context, next) => {
   // Astro also runs middleware at build time to prerender static pages (src/pages/about.astro):
   // no visitor then, so no session, and no secret or table needed to build.
   if (context.isPrerendered) return next()
-  withSession ??= createSessionMiddleware()
+  // A failed start (say, the table could not be made) is tried again by the next request.
+  withSession ??= createSessionMiddleware().catch((error) => {
+    withSession = undefined
+    throw error
+  })
   return withSession.then((handle) => handle(context, next))
 }
 
