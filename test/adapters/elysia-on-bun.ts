@@ -15,7 +15,7 @@ declare const Bun: {
 }
 
 const client = new DynamoDBClient({
-  endpoint: process.env.DYNAMODB_ENDPOINT,
+  endpoint: process.env.DYNAMODB_ENDPOINT ?? 'http://127.0.0.1:8000',
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   maxAttempts: 1,
@@ -24,7 +24,7 @@ const store = new DynamoDBStore({ client, tableName: process.env.SESSION_TABLE ?
 const app = createApp({ store, secretKey: process.env.SESSION_SECRET ?? '', secure: false })
   // The handler's own cookie, through Elysia's cookie jar, beside the session cookie.
   .get('/theme', async ({ session, cookie: { theme } }) => {
-    theme.set({ value: 'dark', path: '/', httpOnly: true })
+    theme?.set({ value: 'dark', path: '/', httpOnly: true })
     await session.set('notice', 'themed')
     return 'themed'
   })
@@ -81,7 +81,7 @@ const handle = Bun.serve({
       app?: 'hardened'
     }
     const response = await (which === 'hardened' ? hardened : app).handle(
-      new Request(`http://app.test${path}`, { method, headers, body }),
+      new Request(`http://app.test${path}`, { method, headers, body: body ?? null }),
     )
     const plain = Object.fromEntries([...response.headers].filter(([name]) => name !== 'set-cookie'))
     return Response.json({

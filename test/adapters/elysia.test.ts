@@ -67,12 +67,17 @@ type Sent = HandledResponse & { operations: string[] }
 async function send(
   mode: 'http' | 'handle',
   path: string,
-  init: { method?: string; cookie?: string; form?: Record<string, string>; app?: 'hardened' } = {},
+  init: {
+    method?: string
+    cookie?: string | undefined
+    form?: Record<string, string>
+    app?: 'hardened'
+  } = {},
 ): Promise<Sent> {
   const headers: Record<string, string> = {}
   if (init.cookie !== undefined) headers.cookie = `sid=${init.cookie}`
-  const body = init.form && new URLSearchParams(init.form).toString()
-  if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+  const body = init.form ? new URLSearchParams(init.form).toString() : null
+  if (body !== null) headers['content-type'] = 'application/x-www-form-urlencoded'
   const method = init.method ?? 'GET'
   proxy.clear()
   let result: HandledResponse
