@@ -104,6 +104,8 @@ afterAll(async () => {
 interface Sent {
   status: number
   location: string | null
+  /** Where Next's client router is told to go after a Server Action's redirect(). */
+  actionRedirect: string | null
   setCookie: string[]
   body: string
   /** The DynamoDB operations the request caused, in order. */
@@ -125,6 +127,7 @@ class Browser {
     return {
       status: response.status,
       location: response.headers.get('location'),
+      actionRedirect: response.headers.get('x-action-redirect'),
       setCookie: response.headers.getSetCookie(),
       body,
       operations: [...proxy.operations],
@@ -294,6 +297,17 @@ describe('Server Actions and Server Components', () => {
     expect(tampered.setCookie).toEqual([]) // a Server Component never sets cookies
   })
 
+  it('reads the store once per render however many Server Components ask, and offers no way to write', async () => {
+    const browser = new Browser()
+    await browser.send('/api/visits')
+    const page = await browser.send('/fixtures/read-only')
+    expect(page.status).toBe(200)
+    expect(page.body.match(/id="visits">1</g)).toHaveLength(2)
+    expect(page.operations).toEqual(['GetItem'])
+    expect(page.setCookie).toEqual([])
+    expect(/id="shape">([^<]*)</.exec(page.body)?.[1]).toBe('get,has,all,getUser frozen')
+  })
+
   it('saves a Server Action once, sets the new cookie, and the page rendered after it reads it', async () => {
     const browser = new Browser()
     const [countVisit] = await actionIds('/', browser)
@@ -333,6 +347,36 @@ describe('Server Actions and Server Components', () => {
     expect(attributesOf(logout.setCookie[0])).toEqual(EXPIRED_ATTRIBUTES)
     expect(browser.cookie).toBeUndefined()
     expect(userIn((await browser.send('/')).body)).toBe('')
+  })
+
+  it('saves a Server Action that the client router calls (Next-Action header), the cookie on its RSC answer', async () => {
+    const browser = new Browser()
+    const [countVisit, logIn] = await actionIds('/', browser)
+    /** What Next's client router sends for an action: its id in a header, the arguments in the body. */
+    const call = (action: string, body: BodyInit) =>
+      browser.send('/', {
+        method: 'POST',
+        body,
+        headers: { 'next-action': action, accept: 'text/x-component', origin },
+      })
+    const counted = await call(countVisit as string, '[]')
+    expect(counted.status).toBe(200)
+    expect(counted.setCookie).toHaveLength(1)
+    expect(attributesOf(counted.setCookie[0])).toEqual(SESSION_ATTRIBUTES)
+    expect(counted.operations).toEqual(['PutItem', 'GetItem']) // the action's write, the refreshed page's read
+    expect(visitsIn((await browser.send('/')).body)).toBe(1)
+
+    // Logged in (through the form), then logged out by the client router: redirect() becomes a
+    // 200 whose x-action-redirect header sends the router to '/'.
+    await browser.submit('/', logIn as string, { name: 'Ada' })
+    const [, logOut] = await actionIds('/', browser)
+    const loggedOut = await call(logOut as string, '[]')
+    expect(loggedOut.status).toBe(200)
+    expect(loggedOut.actionRedirect).toBe('/;push')
+    expect(loggedOut.setCookie).toHaveLength(1)
+    expect(attributesOf(loggedOut.setCookie[0])).toEqual(EXPIRED_ATTRIBUTES)
+    expect(loggedOut.operations).toContain('DeleteItem')
+    expect(browser.cookie).toBeUndefined()
   })
 
   it('saves nothing and sets no cookie when a Server Action throws', async () => {
