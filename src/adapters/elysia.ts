@@ -8,7 +8,8 @@ let plugins = 0
 
 /**
  * Elysia plugin: the lazy session as `session` in every handler's context, committed after the
- * handler. The session cookie goes through Elysia's own cookie jar, beside the handler's cookies.
+ * handler. The session cookie goes through Elysia's own cookie jar, beside the handler's cookies,
+ * or onto the Response itself when the handler returns one.
  *
  * @example
  * const app = new Elysia()
@@ -28,6 +29,12 @@ export function session<Data extends SessionData = SessionData>(options: Session
       .derive({ as: 'global' }, async ({ request }) => ({ session: await manager.open(request) }))
       // Runs only when the handler returned; a thrown error skips it, so nothing is saved.
       .onAfterHandle({ as: 'global' }, async ({ session, request, set, responseValue }) => {
+        // A Response the handler built gets the cookie itself: Elysia drops its jar's cookies
+        // when they are two or more and the Response has a Set-Cookie of its own.
+        if (responseValue instanceof Response) {
+          const response = await manager.commit(session, responseValue, request)
+          return response === responseValue ? undefined : response
+        }
         const result = await commitDetached(manager, session, request, statusOf(responseValue, set.status))
         if (result.failure) return result.failure
         for (const { name, value, ...attributes } of result.cookies) {
@@ -44,9 +51,8 @@ export function session<Data extends SessionData = SessionData>(options: Session
   )
 }
 
-/** The status the client will see: a returned Response's or status()'s own, else `set.status`. */
+/** The status the client will see: status()'s own, else `set.status`. */
 function statusOf(value: unknown, status: number | string | undefined): number {
-  if (value instanceof Response) return value.status
   if (value instanceof ElysiaCustomStatusResponse && typeof value.code === 'number') return value.code
   if (typeof status === 'string') return StatusMap[status as keyof typeof StatusMap] ?? 200
   return status ?? 200

@@ -28,8 +28,9 @@ const app = createApp({ store, secretKey: process.env.SESSION_SECRET ?? '', secu
     await session.set('notice', 'themed')
     return 'themed'
   })
-  // The handler's own Set-Cookie on a Response it built itself.
-  .get('/own-response', async ({ session }) => {
+  // The handler's own Set-Cookie on a Response it built itself, and one more through the jar.
+  .get('/own-response', async ({ session, cookie: { layout } }) => {
+    layout?.set({ value: 'wide', path: '/' })
     await session.set('notice', 'own response')
     return new Response('own response', { headers: { 'set-cookie': 'own=1; Path=/' } })
   })

@@ -198,8 +198,9 @@ describe.each(['http', 'handle'] as const)('the Elysia plugin on Bun, via %s', (
 
     const own = await send(mode, '/own-response')
     expect(own.body).toBe('own response')
-    expect(own.setCookie).toHaveLength(2)
+    expect(own.setCookie).toHaveLength(3)
     expect(own.setCookie).toContain('own=1; Path=/')
+    expect(own.setCookie).toContain('layout=wide; Path=/')
     expect(sid(own)).toBeDefined()
   })
 
