@@ -1,9 +1,10 @@
 // Fails when an import in src/ points up a layer or goes round in a circle. Part of `npm run check`.
 //
-// The layers, from the bottom: errors.ts imports nothing; store/ (the Store contract and
+// The layers, from the bottom: errors.ts imports nothing; option-checks.ts (the option checks every
+// entry point shares) only errors; store/ (the Store contract and
 // MemoryStore) only errors; core/ (cookie, signing, the session, the per-request decision, the
 // fetch middleware; Web APIs only) and dynamodb/ (the DynamoDB store and its operations) each
-// only themselves, store/ and errors; config/ may read option types from core/ and dynamodb/;
+// only themselves, store/, errors and option-checks; config/ may read option types from core/ and dynamodb/;
 // adapters/ sit on core/; node/ (CLI, Node-only helpers) and the entry files may use anything
 // but each other. Type-only imports count too: a type that points up is a layer leak all the same.
 import { readdir, readFile } from 'node:fs/promises'
@@ -15,19 +16,21 @@ const src = process.argv[2] ? resolve(process.argv[2]) : join(root, 'src')
 
 const MAY_IMPORT = {
   errors: [],
+  checks: ['errors'],
   store: ['errors'],
-  core: ['store', 'errors'],
-  dynamodb: ['store', 'errors'],
-  config: ['core', 'dynamodb', 'store', 'errors'],
-  adapters: ['core', 'store', 'errors'],
-  node: ['config', 'core', 'dynamodb', 'store', 'errors'],
-  entry: ['adapters', 'config', 'core', 'dynamodb', 'store', 'errors'],
+  core: ['store', 'errors', 'checks'],
+  dynamodb: ['store', 'errors', 'checks'],
+  config: ['core', 'dynamodb', 'store', 'errors', 'checks'],
+  adapters: ['core', 'store', 'errors', 'checks'],
+  node: ['config', 'core', 'dynamodb', 'store', 'errors', 'checks'],
+  entry: ['adapters', 'config', 'core', 'dynamodb', 'store', 'errors', 'checks'],
 }
 
 /** `core` for src/core/session.ts, `errors` for src/errors.ts, `entry` for src/index.ts. */
 function layerOf(file) {
   const path = relative(src, file)
   if (path === 'errors.ts') return 'errors'
+  if (path === 'option-checks.ts') return 'checks'
   const folder = path.split('/')[0]
   if (folder === path) return 'entry'
   if (!(folder in MAY_IMPORT))

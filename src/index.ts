@@ -8,7 +8,7 @@ export {
 } from './config/config.ts'
 
 export type { CookieOptions } from './core/cookie.ts'
-export { hashSessionId } from './core/crypto.ts'
+export { hashSessionId, type Secret } from './core/crypto.ts'
 export type { SessionExpiry } from './core/expiry.ts'
 export { getSession } from './core/manager.ts'
 export { type Next, sessionMiddleware } from './core/middleware.ts'

@@ -1,14 +1,16 @@
 // `npx dynamodb-session`, run as a real process against AWS's DynamoDB Local: exit codes, --json,
 // and one-line errors. The terminal progress line is checked in-process, with a fake terminal.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest'
+import { flagName, OPTION_PATHS } from '../src/config/config.ts'
 import { DynamoDBStore } from '../src/dynamodb/store.ts'
 import { main } from '../src/node/commands.ts'
+import { helpText, parseCommandLine, UsageError } from '../src/node/flags.ts'
 import { nowInSeconds } from '../src/store/store.ts'
 import { localClient, scanAll, uniqueTableName } from './support/dynamodb.ts'
 
@@ -60,6 +62,23 @@ function cli(args: string[], env: Record<string, string>) {
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
+}
+
+/**
+ * The CLI's `main` in this process, for the many cases that never reach DynamoDB: what cli.ts
+ * does around it (exit status, streams) is covered by the cases that spawn it.
+ */
+async function run(args: string[], env: Record<string, string>) {
+  let stdout = ''
+  let stderr = ''
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    signal: new AbortController().signal,
+  }
+  const code = await main(args, io)
+  return { code, stdout, stderr }
 }
 
 /** One line on stderr, prefixed with the program's name. */
@@ -186,7 +205,7 @@ describe('dynamodb-session errors: one line and a non-zero exit status', () => {
     const check = await cli(['check-table', '--table-name', tableName], localEnv())
     expect(check.code).toBe(1)
     expect(oneLine(check.stderr)).toBe(
-      `dynamodb-session: Table "${tableName}" does not exist: create it with \`npx dynamodb-session create-table\` (or createTable()).`,
+      `dynamodb-session: Table "${tableName}" does not exist: create it with \`npx dynamodb-session create-table --table-name ${tableName}\` (or createTable()).`,
     )
     const gc = await cli(['gc', '--table-name', tableName, '--json'], localEnv())
     expect(gc.code).toBe(1)
@@ -194,7 +213,39 @@ describe('dynamodb-session errors: one line and a non-zero exit status', () => {
     expect(JSON.parse(gc.stdout)).toMatchObject({ error: { code: 'TABLE_NOT_FOUND' } })
   }, 30_000)
 
-  it('a bad option, an unknown option, a missing table name, an unknown command', async () => {
+  it('a missing table: the create-table hint keeps the flags given that create-table reads, quoted for the shell', async () => {
+    const tableName = uniqueTableName('nowhere')
+    const endpoint = inject('dynamodbEndpoint')
+    const args = ['--table-name', tableName, '--endpoint', endpoint, '--sort-key-attribute', 'sk']
+    const gc = await cli(
+      ['gc', ...args, '--sort-key-value', "bob's session", '--max-stale', '5h', '--segments', '2'],
+      localEnv(),
+    )
+    expect(gc.code).toBe(1)
+    const hint = `npx dynamodb-session create-table ${args.join(' ')} --sort-key-value 'bob'\\''s session'`
+    expect(oneLine(gc.stderr)).toBe(
+      `dynamodb-session: Table "${tableName}" does not exist (Scan): create it with \`${hint}\` or createTable(), or check the table name and region.`,
+    )
+  }, 30_000)
+
+  it('no region: names --region as well as the variables', async () => {
+    const env = cleanEnv({
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_DYNAMO_DB_SESSION_ENDPOINT: inject('dynamodbEndpoint'),
+    })
+    const result = await cli(['check-table', '--table-name', 'sessions', '--json'], env)
+    expect(result.code).toBe(1)
+    expect(oneLine(result.stderr)).toBe(
+      'dynamodb-session: No AWS region: give --region, or set AWS_REGION or AWS_DYNAMO_DB_SESSION_REGION.',
+    )
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'NO_REGION' } })
+  }, 30_000)
+
+  it('a bad option, an unknown option, a missing table name, an unknown command (exit status 2)', async () => {
+    const spawned = await cli(['gc', '--table-name', 't-x', '--max-stale', '5x'], localEnv())
+    expect(spawned.code).toBe(2)
+    expect(oneLine(spawned.stderr)).toMatch(/--max-stale on the command line is "5x", not a duration/)
     const cases: [string[], Record<string, string>, string][] = [
       [
         ['gc', '--table-name', 't-x', '--max-stale', '5x'],
@@ -222,12 +273,31 @@ describe('dynamodb-session errors: one line and a non-zero exit status', () => {
         'dynamodb-session: Unknown command "vacuum": use one of create-table, delete-table, check-table, gc.',
       ],
       [['gc', '--segments'], {}, 'dynamodb-session: --segments needs a value, e.g. --segments=VALUE.'],
+      [
+        ['gc', '--segments', '--json'],
+        {},
+        'dynamodb-session: --segments needs a value, e.g. --segments=VALUE.',
+      ],
+      [['gc', '--yes=no'], {}, 'dynamodb-session: --yes takes no value.'],
+      [['gc', '-x'], {}, 'dynamodb-session: Unknown option -x; see --help.'],
+      [['gc', 'now'], {}, 'dynamodb-session: Unexpected argument "now" after gc; see --help.'],
+      [
+        ['gc', '--timeout', '5000'],
+        {},
+        'dynamodb-session: --timeout on the command line is not an option of these commands: only the app reads it (set it in code, the environment or a config file).',
+      ],
+      [
+        ['check-table', '--table-name', 't-x', '--endpoint', 'localhost:8000'],
+        {},
+        'dynamodb-session: checkTable option "endpoint" must be a URL such as http://127.0.0.1:8000, not "localhost:8000".',
+      ],
     ]
     for (const [args, env, line] of cases) {
-      const result = await cli(args, localEnv(env))
+      const result = await run(args, localEnv(env))
       expect(result.code, args.join(' ')).toBe(2)
       expect(oneLine(result.stderr)).toBe(line)
-      expect(result.stdout).toBe('')
+      if (args.includes('--json')) expect(JSON.parse(result.stdout).error.code).toBe('USAGE')
+      else expect(result.stdout).toBe('')
     }
   }, 30_000)
 
@@ -275,12 +345,75 @@ describe('dynamodb-session errors: one line and a non-zero exit status', () => {
 
   it('--help prints the usage and exits 0', async () => {
     const result = await cli(['--help'], localEnv())
-    expect(result.code).toBe(0)
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toBe(helpText())
     expect(result.stdout).toMatch(/^Usage: dynamodb-session <command> \[options\]/)
     for (const flag of ['--max-age', '--max-stale', '--segments', '--rate', '--json']) {
       expect(result.stdout).toContain(flag)
     }
   }, 30_000)
+
+  it('--version prints the version of package.json and exits 0', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    const result = await cli(['--version'], localEnv())
+    expect(result).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' })
+  }, 30_000)
+
+  it('no command: the usage on stderr, nothing on stdout, exit status 2', async () => {
+    const result = await cli([], localEnv())
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(
+      `dynamodb-session: No command given: use one of create-table, delete-table, check-table, gc.\n\n${helpText()}`,
+    )
+  }, 30_000)
+})
+
+describe('the command line parser and its help, made from one table', () => {
+  /** Each row of the help's option list: the flag and whether it takes a value. */
+  const helpFlags = [...helpText().matchAll(/^ {2}(?:-\w, )?--([a-z-]+)( [A-Z]+)?/gm)].map((match) => ({
+    flag: match[1] as string,
+    takesValue: match[2] !== undefined,
+  }))
+
+  it('accepts every flag the help lists, with a value exactly when the help shows one', () => {
+    expect(helpFlags.length).toBeGreaterThan(20)
+    for (const { flag, takesValue } of helpFlags) {
+      const line = parseCommandLine(['gc', `--${flag}`, ...(takesValue ? ['v'] : [])])
+      if (takesValue) expect(line.args[flag], flag).toBe('v')
+      else expect(() => parseCommandLine(['gc', `--${flag}=v`]), flag).toThrow(`--${flag} takes no value.`)
+    }
+  })
+
+  it('lists the flags the old help left out', () => {
+    const flags = helpFlags.map(({ flag }) => flag)
+    for (const flag of ['data-attribute', 'max-attempts', 'version', 'config-file'])
+      expect(flags).toContain(flag)
+  })
+
+  it('refuses every config option the help does not list, so none is accepted unlisted', () => {
+    const listed = new Set(helpFlags.map(({ flag }) => flag))
+    const unlisted = OPTION_PATHS.map(flagName).filter((flag) => !listed.has(flag))
+    expect(unlisted).toEqual(expect.arrayContaining(['timeout', 'consistent-read', 'compress', 'secret-key']))
+    for (const flag of unlisted) {
+      expect(() => parseCommandLine(['gc', `--${flag}`, 'v']), flag).toThrow(
+        `--${flag} on the command line is not an option of these commands: only the app reads it`,
+      )
+    }
+  })
+
+  it('is typed: booleans are booleans, values strings, and the command one of four', () => {
+    expect(parseCommandLine(['gc', '--json', '--max-stale=5h', '--yes'])).toEqual({
+      command: 'gc',
+      args: { 'max-stale': '5h' },
+      json: true,
+      help: false,
+      version: false,
+      yes: true,
+    })
+    expect(parseCommandLine(['-h']).help).toBe(true)
+    expect(() => parseCommandLine(['vacuum'])).toThrow(UsageError)
+  })
 })
 
 describe('gc on a terminal', () => {

@@ -9,6 +9,7 @@ import type { SessionOptions } from '../core/options.ts'
 import type { GarbageCollectionOptions } from '../dynamodb/gc.ts'
 import type { TableOptions } from '../dynamodb/table.ts'
 import { ConfigError, type ConfigSource } from '../errors.ts'
+import { ALL_OPTION_NAMES, closest } from '../option-checks.ts'
 
 /**
  * Every option of the store, the middleware, `createTable` and `collectGarbage`, all optional:
@@ -102,13 +103,10 @@ const positiveNumber: Parse = (raw) => {
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
 
-/**
- * Seconds, from a whole number of seconds or a number and a unit: `90s`, `5m`, `5h`, `1d`, `2w`.
- *
- * @example
- * parseDuration('5h') // 18000
- */
-export function parseDuration(raw: unknown): number {
+const DURATION = 'a duration: whole seconds (3600) or a number with s, m, h, d or w (90s, 5m, 5h, 1d, 2w)'
+
+/** Seconds from a duration; a BadValue, which `set` turns into a ConfigError naming the option, if none. */
+const duration: Parse = (raw) => {
   const match = typeof raw === 'string' ? /^\s*(\d+)\s*([smhdw]?)\s*$/.exec(raw) : undefined
   const seconds =
     typeof raw === 'number'
@@ -117,9 +115,24 @@ export function parseDuration(raw: unknown): number {
         ? Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1)
         : Number.NaN
   if (Number.isSafeInteger(seconds) && seconds > 0) return seconds
-  throw new BadValue(
-    'a duration: whole seconds (3600) or a number with s, m, h, d or w (90s, 5m, 5h, 1d, 2w)',
-  )
+  throw new BadValue(DURATION)
+}
+
+/**
+ * Seconds, from a whole number of seconds or a number and a unit: `90s`, `5m`, `5h`, `1d`, `2w`.
+ * Anything else throws a `ConfigError` (its `option` is 'duration', its `source` 'code').
+ *
+ * @example
+ * parseDuration('5h') // 18000
+ */
+export function parseDuration(raw: unknown): number {
+  try {
+    return duration(raw) as number
+  } catch (error) {
+    if (!(error instanceof BadValue)) throw error
+    const shown = typeof raw === 'string' ? JSON.stringify(raw) : String(raw)
+    throw new ConfigError(`parseDuration: ${shown} is not ${error.message}.`, 'duration', 'code')
+  }
 }
 
 const secrets: Parse = (raw) => {
@@ -176,9 +189,9 @@ const OPTIONS = [
   ['userAttribute', name],
   ['userIndex', name],
   ['secretKey', secrets],
-  ['maxStale', parseDuration],
-  ['maxAge', parseDuration],
-  ['touchAfter', parseDuration],
+  ['maxStale', duration],
+  ['maxAge', duration],
+  ['touchAfter', duration],
   ['cookie.name', name],
   ['cookie.path', name],
   ['cookie.domain', name],
@@ -186,10 +199,11 @@ const OPTIONS = [
   ['cookie.httpOnly', boolean],
   ['cookie.sameSite', oneOf('lax', 'strict', 'none')],
   ['cookie.partitioned', boolean],
-  ['cookie.maxAge', parseDuration],
+  ['cookie.maxAge', duration],
+  ['cookie.priority', oneOf('low', 'medium', 'high')],
   ['readCapacity', count],
   ['writeCapacity', count],
-  ['maxWaitTime', parseDuration],
+  ['maxWaitTime', duration],
   ['segments', count],
   ['rate', positiveNumber],
   ['maxAttempts', count],
@@ -203,6 +217,21 @@ const everyOptionHasAParser: [Exclude<OptionPath, (typeof OPTIONS)[number][0]>] 
   ? true
   : never = true
 void everyOptionHasAParser
+
+// The option-checks module lets every entry point pass the others' options through; its list must
+// be exactly SessionConfig's options and those only code can give, or this fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
+const everyOptionIsKnownToTheChecks: Same<
+  (typeof ALL_OPTION_NAMES)[number],
+  | keyof SessionConfig
+  | keyof Pick<SessionOptions, 'store'>
+  | keyof Pick<GarbageCollectionOptions, 'onProgress' | 'signal'>
+> = true
+void everyOptionIsKnownToTheChecks
+
+/** Every option a string can set, as its path (`maxStale`, `cookie.secure`): the command line's flags come from these. */
+export const OPTION_PATHS: readonly OptionPath[] = OPTIONS.map(([path]) => path)
+export type { OptionPath }
 
 const PARSERS = new Map<string, Parse>(OPTIONS)
 const snake = (word: string) => word.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
@@ -339,9 +368,17 @@ export function loadConfig<
   }
   for (const [key, value] of Object.entries(sources.options ?? {})) {
     if (value === undefined) continue
+    // Values from code are checked by the entry point that reads them; their names are checked here.
+    if (!(ALL_OPTION_NAMES as readonly string[]).includes(key)) {
+      throw unknown(key, `${key} in code`, [...ALL_OPTION_NAMES], 'code')
+    }
     if ((key === 'cookie' || key === 'sortKey') && isPlainObject(value)) {
       for (const [inner, innerValue] of Object.entries(value)) {
         if (innerValue === undefined) continue
+        if (!PARSERS.has(`${key}.${inner}`)) {
+          const known = [...PARSERS.keys()].filter((path) => path.startsWith(`${key}.`))
+          throw unknown(`${key}.${inner}`, `${key}.${inner} in code`, known, 'code')
+        }
         setPath(merged, `${key}.${inner}`, innerValue)
         origins.set(`${key}.${inner}`, `${key}.${inner} in code`)
       }
@@ -443,41 +480,12 @@ function unknown(written: string, where: string, known: string[], source: Config
     (option) => envName(option) === written || `--${flagName(option)}` === written,
   )
   if (codeOnly) return new ConfigError(`${where}: "${codeOnly}" can only be given in code.`, codeOnly, source)
-  const suggestion = closest(written, known)
+  const suggestion = closest(written, known, ENV_PREFIX)
   return new ConfigError(
     `${where} is not an option${suggestion ? `; did you mean ${suggestion}?` : '.'}`,
     written,
     source,
   )
-}
-
-/** The known name nearest to a misspelt one, if it is near enough to be meant. */
-function closest(written: string, known: string[]): string | undefined {
-  // Only the part after the shared prefix counts: WHATEVER is not near RATE.
-  const bare = (name: string) => name.replace(ENV_PREFIX, '').replace(/^--/, '').toLowerCase()
-  let best: string | undefined
-  let bestDistance = Math.max(2, Math.floor(bare(written).length / 4)) + 1
-  for (const candidate of known) {
-    const distance = editDistance(bare(written), bare(candidate))
-    if (distance < bestDistance) {
-      best = candidate
-      bestDistance = distance
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
-    }
-    previous = current
-  }
-  return previous[b.length] ?? 0
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

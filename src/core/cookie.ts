@@ -1,4 +1,15 @@
 import { parseCookie, type SerializeOptions, stringifySetCookie } from 'cookie'
+import type { ConfigError } from '../errors.ts'
+import {
+  aBoolean,
+  aName,
+  type Check,
+  type OptionAt,
+  objectOf,
+  oneOf,
+  optionError,
+  wholeNumber,
+} from '../option-checks.ts'
 
 export interface CookieOptions {
   /**
@@ -24,10 +35,17 @@ export interface CookieOptions {
    * cookie lasts until the browser session ends, while the server keeps its own expiry.
    */
   maxAge?: number
+  /**
+   * Chrome's `Priority` attribute: which cookies a full cookie jar evicts last. `'high'` keeps the
+   * session cookie over others of the site. @default unset (browsers treat it as medium)
+   */
+  priority?: 'low' | 'medium' | 'high'
 }
 
+const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis). */
-export const MAX_COOKIE_AGE = 400 * 24 * 60 * 60
+export const MAX_COOKIE_AGE = MAX_COOKIE_AGE_SECONDS
+const OWNER = 'Session'
 
 /** The session cookie, its options validated once: reads it from requests and writes Set-Cookie values. */
 export interface SessionCookie {
@@ -43,7 +61,38 @@ export interface SessionCookie {
   expire(): string
 }
 
+/**
+ * Every cookie option -> its check, one line each; the relations between them (prefixes, Secure)
+ * are checked by `createSessionCookie`.
+ */
+const COOKIE_OPTIONS = {
+  name: aName,
+  path: aName,
+  domain: aName,
+  secure: aBoolean,
+  httpOnly: aBoolean,
+  sameSite: oneOf('lax', 'strict', 'none'),
+  partitioned: aBoolean,
+  maxAge: wholeNumber(1, MAX_COOKIE_AGE_SECONDS, 'seconds (400 days at most)'),
+  priority: oneOf('low', 'medium', 'high'),
+} satisfies Record<keyof CookieOptions, Check>
+
+/**
+ * The check of the `cookie` option: an object of known cookie options, each of its type.
+ *
+ * @example
+ * checkCookieOptions({ httpOnly: 'no' }, { owner: 'Session', path: 'cookie' }) // throws a ConfigError
+ */
+export const checkCookieOptions: Check = objectOf(COOKIE_OPTIONS)
+
+/**
+ * The session cookie for these options, checked once (a ConfigError names the option at fault).
+ *
+ * @example
+ * createSessionCookie({ name: '__Host-sid' }).serialize('value')
+ */
 export function createSessionCookie(options: CookieOptions = {}): SessionCookie {
+  checkCookieOptions(options, { owner: OWNER, path: 'cookie' })
   const name = options.name ?? 'sid'
   const attributes: SerializeOptions = {
     path: options.path ?? '/',
@@ -54,6 +103,7 @@ export function createSessionCookie(options: CookieOptions = {}): SessionCookie 
   if (options.domain !== undefined) attributes.domain = options.domain
   if (options.partitioned) attributes.partitioned = true
   if (options.maxAge !== undefined) attributes.maxAge = options.maxAge
+  if (options.priority !== undefined) attributes.priority = options.priority
   validate(name, attributes)
 
   return {
@@ -77,28 +127,40 @@ export function createSessionCookie(options: CookieOptions = {}): SessionCookie 
   }
 }
 
+/** The rules between options that browsers enforce by dropping the cookie, and header safety. */
 function validate(name: string, attributes: SerializeOptions): void {
-  const fail = (message: string): never => {
-    throw new Error(`Invalid session cookie options: ${message}`)
-  }
+  const fail = (option: keyof CookieOptions, problem: string): ConfigError =>
+    optionError({ owner: OWNER, path: `cookie.${option}` } satisfies OptionAt, problem)
   // Browsers match the prefixes in any case (RFC 6265bis), and drop a cookie that breaks their rules.
   const prefix = name.toLowerCase()
   if (prefix.startsWith('__host-')) {
-    if (!attributes.secure) fail(`a "__Host-" cookie needs secure: true.`)
-    if (attributes.path !== '/') fail(`a "__Host-" cookie needs path: '/'.`)
-    if (attributes.domain !== undefined) fail(`a "__Host-" cookie cannot have a domain.`)
+    if (!attributes.secure) throw fail('secure', `must be true for a "__Host-" cookie ("${name}").`)
+    if (attributes.path !== '/') throw fail('path', `must be '/' for a "__Host-" cookie ("${name}").`)
+    if (attributes.domain !== undefined) {
+      throw fail('domain', `cannot be set for a "__Host-" cookie ("${name}"): it is kept to this host.`)
+    }
   }
-  if (prefix.startsWith('__secure-') && !attributes.secure) fail(`a "__Secure-" cookie needs secure: true.`)
-  if (attributes.partitioned && !attributes.secure) fail('partitioned: true needs secure: true.')
-  if (attributes.sameSite === 'none' && !attributes.secure) fail(`sameSite: 'none' needs secure: true.`)
-  const { maxAge } = attributes
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge <= 0 || maxAge > MAX_COOKIE_AGE)) {
-    fail(`maxAge must be a whole number of seconds from 1 to ${MAX_COOKIE_AGE} (400 days), not ${maxAge}.`)
+  if (prefix.startsWith('__secure-') && !attributes.secure) {
+    throw fail('secure', `must be true for a "__Secure-" cookie ("${name}").`)
   }
-  try {
-    // The serializer rejects names and attributes holding ';', CR, LF or other bad characters.
-    stringifySetCookie(name, 'x', attributes)
-  } catch (error) {
-    fail((error as Error).message)
+  if (attributes.partitioned && !attributes.secure) {
+    throw fail('secure', 'must be true with partitioned: true: browsers drop an insecure partitioned cookie.')
+  }
+  if (attributes.sameSite === 'none' && !attributes.secure) {
+    throw fail('secure', "must be true with sameSite: 'none': browsers drop such a cookie otherwise.")
+  }
+  // The serializer refuses ';', CR, LF and other characters that would break the header.
+  const { path, domain } = attributes
+  const parts: [keyof CookieOptions, () => unknown][] = [
+    ['name', () => stringifySetCookie(name, 'x')],
+    ['path', () => path !== undefined && stringifySetCookie('x', 'x', { path })],
+    ['domain', () => domain !== undefined && stringifySetCookie('x', 'x', { domain })],
+  ]
+  for (const [option, serialize] of parts) {
+    try {
+      serialize()
+    } catch (error) {
+      throw fail(option, `holds characters a Set-Cookie header cannot carry: ${(error as Error).message}.`)
+    }
   }
 }

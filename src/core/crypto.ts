@@ -25,14 +25,48 @@ export function createWriteId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(16)))
 }
 
-/** Imports each secret once as an HMAC-SHA256 key; the first signs, all verify. */
-export function importSigningKeys(secrets: readonly string[]): Promise<CryptoKey[]> {
+/**
+ * A signing secret: a string (its UTF-8 bytes are the key), random bytes, or an HMAC-SHA256
+ * `CryptoKey` made elsewhere (a KMS, Secrets Manager), used as it is.
+ */
+export type Secret = string | Uint8Array | CryptoKey
+
+export const MIN_SECRET_LENGTH = 32
+export const MIN_SECRET_BYTES = 32
+
+/**
+ * True for a WebCrypto key, from this realm or another (the tag survives where `instanceof` may not).
+ *
+ * @example
+ * isCryptoKey(await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])) // true
+ */
+export function isCryptoKey(value: unknown): value is CryptoKey {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.prototype.toString.call(value) === '[object CryptoKey]'
+  )
+}
+
+/**
+ * Imports each secret once as an HMAC-SHA256 key (a CryptoKey is taken as it is); the first signs,
+ * all verify. The secrets were checked by the options.
+ *
+ * @example
+ * const [signing] = await importSigningKeys([process.env.SESSION_SECRET])
+ */
+export function importSigningKeys(secrets: readonly Secret[]): Promise<CryptoKey[]> {
   return Promise.all(
     secrets.map((secret) =>
-      crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-        'sign',
-        'verify',
-      ]),
+      isCryptoKey(secret)
+        ? secret
+        : crypto.subtle.importKey(
+            'raw',
+            typeof secret === 'string' ? encoder.encode(secret) : new Uint8Array(secret),
+            { name: 'HMAC', hash: 'SHA-256' },
+            false,
+            ['sign', 'verify'],
+          ),
     ),
   )
 }

@@ -1,17 +1,32 @@
-import type { SessionError } from '../errors.ts'
+import { ConfigError, type SessionError } from '../errors.ts'
+import {
+  ALL_OPTION_NAMES,
+  aBoolean,
+  aFunction,
+  type Check,
+  checkOptions,
+  describe,
+  type OptionAt,
+  optionError,
+  wholeNumber,
+} from '../option-checks.ts'
 import type { Store } from '../store/store.ts'
-import { type CookieOptions, createSessionCookie, type SessionCookie } from './cookie.ts'
+import { type CookieOptions, checkCookieOptions, createSessionCookie, type SessionCookie } from './cookie.ts'
+import { isCryptoKey, MIN_SECRET_BYTES, MIN_SECRET_LENGTH, type Secret } from './crypto.ts'
 import { defaultOnError } from './on-error.ts'
 
 // The middleware's options: their types, their defaults, and their checks, made once when the
-// middleware is created so that a request never meets a bad option.
+// middleware is created so that a request never meets a bad option. Every mistake is a
+// ConfigError naming the option; the table below has one line per option.
 
 export interface SessionOptions {
   /**
-   * The secret that signs the session cookie, at least 32 characters. An array rotates
-   * secrets: the first signs, all verify, and cookies signed by an older one are re-signed.
+   * The secret that signs the session cookie: a string of at least 32 characters, a Uint8Array
+   * (or Buffer) of at least 32 random bytes, or an HMAC-SHA256 `CryptoKey` (from a KMS, say; not
+   * with `encrypt`). An array rotates secrets: the first signs, all verify, and cookies signed by
+   * an older one are re-signed.
    */
-  secretKey: string | readonly string[]
+  secretKey: Secret | readonly Secret[]
   /** Where sessions are kept: a `DynamoDBStore`, or a `MemoryStore` for development. */
   store: Store
   /** Seconds of inactivity after which a session expires. @default 1209600 (14 days) */
@@ -62,7 +77,8 @@ export interface ExpiryPolicy {
 
 /** The options checked, with their defaults applied. */
 export interface ResolvedOptions {
-  secrets: string[]
+  /** Strings as given, bytes copied (a later change to the caller's buffer changes nothing), keys as given. */
+  secrets: Secret[]
   store: Store
   policy: ExpiryPolicy
   cookie: SessionCookie
@@ -71,57 +87,132 @@ export interface ResolvedOptions {
 }
 
 const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
-const MIN_SECRET_LENGTH = 32
+const OWNER = 'Session'
 
-/** Checks every option once, at factory time, and applies the defaults. */
-export function resolveOptions(options: SessionOptions): ResolvedOptions {
-  const secrets = validateSecrets(options?.secretKey)
-  const store = options.store
-  if (!store || typeof store.load !== 'function') {
-    throw new Error('Session middleware requires the "store" option: a DynamoDBStore or a MemoryStore.')
+const STORE_METHODS = ['load', 'create', 'update', 'touch', 'delete'] as const
+
+const aStore: Check = (value, at) => {
+  const missing = STORE_METHODS.filter(
+    (method) => typeof (value as Record<string, unknown> | null)?.[method] !== 'function',
+  )
+  if (typeof value !== 'object' || value === null || missing.length > 0) {
+    throw optionError(
+      at,
+      `must be a Store (a DynamoDBStore, a MemoryStore, or an object with ${STORE_METHODS.join(', ')} methods), not ${describe(value)}${
+        typeof value === 'object' && value !== null ? `: it lacks ${missing.join(', ')}` : ''
+      }.`,
+    )
   }
-  const maxStale = seconds('maxStale', options.maxStale) ?? DEFAULT_MAX_STALE
-  const maxAge = seconds('maxAge', options.maxAge)
-  const touchAfter = seconds('touchAfter', options.touchAfter, 0) ?? Math.min(3600, Math.floor(maxStale / 10))
+}
+
+const SECRET_KINDS =
+  `a string of at least ${MIN_SECRET_LENGTH} characters, a Uint8Array of at least ${MIN_SECRET_BYTES} bytes, ` +
+  'or an HMAC-SHA256 CryptoKey'
+
+/** What is wrong with one secret (never showing it), or undefined. `signs`: the newest, which signs. */
+function secretProblem(secret: unknown, signs: boolean): string | undefined {
+  if (typeof secret === 'string') {
+    return secret.length >= MIN_SECRET_LENGTH
+      ? undefined
+      : `is ${secret.length} characters long, under ${MIN_SECRET_LENGTH}: generate one with \`openssl rand -base64 32\``
+  }
+  if (secret instanceof Uint8Array) {
+    return secret.byteLength >= MIN_SECRET_BYTES
+      ? undefined
+      : `is ${secret.byteLength} bytes long, under ${MIN_SECRET_BYTES}: use crypto.getRandomValues(new Uint8Array(32))`
+  }
+  if (isCryptoKey(secret)) {
+    const { name, hash } = secret.algorithm as { name: string; hash?: { name?: string } }
+    if (name !== 'HMAC' || hash?.name !== 'SHA-256') {
+      return `is a ${name}${hash?.name ? ` ${hash.name}` : ''} CryptoKey, not HMAC with SHA-256`
+    }
+    const needs = signs ? ['sign', 'verify'] : ['verify']
+    const lacking = needs.filter((usage) => !secret.usages.includes(usage as KeyUsage))
+    if (lacking.length > 0) return `is a CryptoKey whose usages lack ${lacking.join(' and ')}`
+    return undefined
+  }
+  return `is ${describe(secret)}, not ${SECRET_KINDS}`
+}
+
+const someSecrets: Check = (value, at) => {
+  const secrets = Array.isArray(value) ? value : [value]
+  if (secrets.length === 0)
+    throw optionError(at, `is an empty array: give at least one secret, newest first.`)
+  for (const [index, secret] of secrets.entries()) {
+    const problem = secretProblem(secret, index === 0)
+    if (problem) {
+      const which = Array.isArray(value) ? `secret ${index} (counting from 0)` : 'secret'
+      throw optionError(at, `must be ${SECRET_KINDS}, or an array of them; its ${which} ${problem}.`)
+    }
+  }
+}
+
+const seconds = (min: number) => wholeNumber(min, undefined, 'seconds')
+
+/**
+ * Every option of `SessionOptions` -> its check; one line per option. Options that another entry
+ * point reads (`tableName` from a shared config) pass through; any other name is a mistake.
+ */
+export const SESSION_OPTIONS = {
+  secretKey: someSecrets,
+  store: aStore,
+  maxStale: seconds(1),
+  maxAge: seconds(1),
+  touchAfter: seconds(0),
+  cookie: checkCookieOptions,
+  encrypt: aBoolean,
+  onError: aFunction,
+} satisfies Record<keyof SessionOptions, Check>
+
+/**
+ * Checks every option once, at factory time, and applies the defaults. Every mistake throws a
+ * `ConfigError` naming the option.
+ *
+ * @example
+ * resolveOptions({ secretKey, store: new MemoryStore() }).policy.maxStale // 1209600
+ */
+export function resolveOptions(options: SessionOptions): ResolvedOptions {
+  checkOptions(OWNER, options, SESSION_OPTIONS, ALL_OPTION_NAMES)
+  if (options.secretKey === undefined) {
+    throw new ConfigError(
+      `Session middleware requires the "secretKey" option: a random string of at least ${MIN_SECRET_LENGTH} characters ` +
+        '(or an array of them, newest first), e.g. from `openssl rand -base64 32`.',
+      'secretKey',
+      'code',
+    )
+  }
+  if (options.store === undefined) {
+    throw new ConfigError(
+      'Session middleware requires the "store" option: a DynamoDBStore or a MemoryStore.',
+      'store',
+      'code',
+    )
+  }
+  const secrets = (Array.isArray(options.secretKey) ? options.secretKey : [options.secretKey]).map(
+    (secret: Secret) => (secret instanceof Uint8Array ? new Uint8Array(secret) : secret),
+  )
+  const encrypt = options.encrypt ?? false
+  if (encrypt && secrets.some(isCryptoKey)) {
+    throw optionError(
+      { owner: OWNER, path: 'encrypt' },
+      'cannot be true with a CryptoKey in "secretKey": sealing needs the secret itself, which a CryptoKey does not give. ' +
+        'Give the secrets as strings or Uint8Arrays, or leave encrypt off.',
+    )
+  }
+  const maxStale = options.maxStale ?? DEFAULT_MAX_STALE
+  const touchAfter = options.touchAfter ?? Math.min(3600, Math.floor(maxStale / 10))
   if (touchAfter >= maxStale) {
-    throw new Error(`Session option "touchAfter" (${touchAfter}) must be less than "maxStale" (${maxStale}).`)
+    throw optionError(
+      { owner: OWNER, path: 'touchAfter' } satisfies OptionAt,
+      `(${touchAfter}) must be less than "maxStale" (${maxStale}).`,
+    )
   }
   return {
     secrets,
-    store,
-    policy: { maxStale, maxAge, touchAfter },
+    store: options.store,
+    policy: { maxStale, maxAge: options.maxAge, touchAfter },
     cookie: createSessionCookie(options.cookie),
-    encrypt: options.encrypt ?? false,
+    encrypt,
     onError: options.onError ?? defaultOnError,
   }
-}
-
-function validateSecrets(secretKey: unknown): string[] {
-  const secrets = typeof secretKey === 'string' ? [secretKey] : Array.isArray(secretKey) ? [...secretKey] : []
-  if (secrets.length === 0) {
-    throw new Error(
-      `Session middleware requires the "secretKey" option: a random string of at least ${MIN_SECRET_LENGTH} characters ` +
-        '(or an array of them, newest first), e.g. from `openssl rand -base64 32`.',
-    )
-  }
-  for (const secret of secrets) {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-      throw new Error(
-        `Session option "secretKey" must be at least ${MIN_SECRET_LENGTH} characters long; ` +
-          'generate one with `openssl rand -base64 32`.',
-      )
-    }
-  }
-  return secrets
-}
-
-/** A positive whole number of seconds, or undefined when not given. */
-function seconds(name: string, value: number | undefined, min = 1): number | undefined {
-  if (value === undefined) return undefined
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(
-      `Session option "${name}" must be a whole number of seconds, at least ${min}; got ${value}.`,
-    )
-  }
-  return value
 }

@@ -1,6 +1,7 @@
 import { defaults, seal, unseal } from 'iron-webcrypto'
-import { SessionError } from '../errors.ts'
+import { ConfigError, SessionError } from '../errors.ts'
 import { setOwn } from '../store/store.ts'
+import { isCryptoKey, type Secret } from './crypto.ts'
 import type { SessionData } from './session.ts'
 
 // Session values sealed at rest with iron (AES-256-CBC and HMAC-SHA256 through WebCrypto).
@@ -23,8 +24,23 @@ export interface Sealer {
   decode(data: SessionData): Promise<{ data: SessionData; staleKeys: string[] }>
 }
 
-export function createSealer(secrets: readonly string[], encrypt: boolean): Sealer {
-  const passwords = Promise.all(secrets.map(async (secret) => ({ id: await secretId(secret), secret })))
+export function createSealer(secrets: readonly Secret[], encrypt: boolean): Sealer {
+  if (encrypt && secrets.some(isCryptoKey)) {
+    throw new ConfigError(
+      'Session option "encrypt" cannot be true with a CryptoKey in "secretKey": give the secrets as strings or Uint8Arrays.',
+      'encrypt',
+      'code',
+    )
+  }
+  // A CryptoKey cannot seal (iron needs the secret itself), so it never sealed anything either.
+  const passwords = Promise.all(
+    secrets
+      .filter((secret) => !isCryptoKey(secret))
+      .map(async (secret) => {
+        const password = sealingPassword(secret as string | Uint8Array)
+        return { id: await secretId(password), secret: password }
+      }),
+  )
   const byId = passwords.then((list) => Object.fromEntries(list.map(({ id, secret }) => [id, secret])))
 
   return {
@@ -73,6 +89,18 @@ function wrapperKey(value: unknown): typeof SEALED | typeof PLAIN | undefined {
 function isSealed(value: unknown): value is { [SEALED]: string } {
   const sealed = wrapperKey(value) === SEALED && (value as { [SEALED]: unknown })[SEALED]
   return typeof sealed === 'string' && sealed.startsWith(IRON_PREFIX)
+}
+
+/**
+ * The iron password of a secret: a string as it is; bytes as base64 text, because iron takes a
+ * byte password as the AES key itself, which must then be exactly 32 bytes, while a text password
+ * of any length is stretched to one.
+ */
+function sealingPassword(secret: string | Uint8Array): string {
+  if (typeof secret === 'string') return secret
+  let binary = ''
+  for (const byte of secret) binary += String.fromCharCode(byte)
+  return btoa(binary)
 }
 
 /** A short, stable name for a secret that reveals nothing of it (iron takes only \w in ids). */

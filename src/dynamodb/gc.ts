@@ -8,7 +8,8 @@ import {
   type ScanCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb'
-import { ConfigError, TableError } from '../errors.ts'
+import { TableError } from '../errors.ts'
+import { aFunction, type Check, check, wholeNumber } from '../option-checks.ts'
 import { nowInSeconds } from '../store/store.ts'
 import { withClient } from './client.ts'
 import { isOwnItem, numberValue } from './item.ts'
@@ -82,6 +83,23 @@ const DEFAULT_MAX_ATTEMPTS = 10
 /** DynamoDB's limit for TotalSegments. */
 const MAX_SEGMENTS = 1_000_000
 
+/** collectGarbage's own options -> their checks, one line each; the store's are checked with them. */
+const GC_OPTIONS = {
+  maxAge: wholeNumber(1, undefined, 'seconds'),
+  maxStale: wholeNumber(1, undefined, 'seconds'),
+  segments: wholeNumber(1, MAX_SEGMENTS),
+  rate: check(
+    'a number of items per second above 0',
+    (value) => typeof value === 'number' && value > 0 && Number.isFinite(value),
+  ),
+  maxAttempts: wholeNumber(1, 100),
+  onProgress: aFunction,
+  signal: check(
+    'an AbortSignal',
+    (value) => typeof (value as AbortSignal | null)?.throwIfAborted === 'function',
+  ),
+} satisfies Record<Exclude<keyof GarbageCollectionOptions, keyof DynamoDBStoreOptions>, Check>
+
 /**
  * Deletes the session items that are past their expiry, and, when asked, those created more
  * than `maxAge` seconds ago or idle more than `maxStale` seconds. With neither it deletes only
@@ -102,19 +120,10 @@ const MAX_SEGMENTS = 1_000_000
  * const { scanned, deleted } = await collectGarbage({ tableName: 'sessions', maxStale: 5 * 3600, segments: 4 })
  */
 export async function collectGarbage(options: GarbageCollectionOptions): Promise<GarbageCollectionResult> {
-  const layout = resolveTableLayout(options, 'collectGarbage')
-  const maxAge = optionalSeconds('maxAge', options.maxAge)
-  const maxStale = optionalSeconds('maxStale', options.maxStale)
-  const segments = wholeNumber('segments', options.segments ?? 1, MAX_SEGMENTS)
-  const maxAttempts = wholeNumber('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 100)
-  const rate = options.rate
-  if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
-    throw new ConfigError(
-      `collectGarbage option "rate" must be a positive number of items per second, not ${rate}.`,
-      'rate',
-      'code',
-    )
-  }
+  const layout = resolveTableLayout(options, 'collectGarbage', GC_OPTIONS)
+  const { maxAge, maxStale, rate } = options
+  const segments = options.segments ?? 1
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
   const now = nowInSeconds()
   const limits: Limits = {
     now,
@@ -384,27 +393,4 @@ async function sendWithRetries<T>(
     context.counts.retried += 1
     if (!(await backoff(attempt, context.signal))) return undefined
   }
-}
-
-function optionalSeconds(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (!(Number.isInteger(value) && value > 0)) {
-    throw new ConfigError(
-      `collectGarbage option "${name}" must be a positive whole number of seconds, not ${value}.`,
-      name,
-      'code',
-    )
-  }
-  return value
-}
-
-function wholeNumber(name: string, value: number, max: number): number {
-  if (!(Number.isInteger(value) && value >= 1 && value <= max)) {
-    throw new ConfigError(
-      `collectGarbage option "${name}" must be a whole number from 1 to ${max}, not ${value}.`,
-      name,
-      'code',
-    )
-  }
-  return value
 }

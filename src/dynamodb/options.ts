@@ -1,4 +1,18 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
+import { ConfigError } from '../errors.ts'
+import {
+  ALL_OPTION_NAMES,
+  aBoolean,
+  aName,
+  aString,
+  type Check,
+  check,
+  checkOptions,
+  type OptionTable,
+  objectOf,
+  optionError,
+  wholeNumber,
+} from '../option-checks.ts'
 
 export interface DynamoDBStoreOptions {
   /** The table's name. Required. */
@@ -70,9 +84,50 @@ export interface TableLayout {
   userIndex: string
 }
 
+const anEndpoint = check('a URL such as http://127.0.0.1:8000', (value) => {
+  if (typeof value !== 'string') return false
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol)
+  } catch {
+    return false
+  }
+})
+
 /**
- * The table layout of a store's options, validated, with the defaults applied. `owner` names the
- * function whose options these are, in the error message.
+ * Every option of `DynamoDBStoreOptions` -> its check, one line each. The table tools and gc
+ * check these too, with their own options added.
+ */
+const STORE_OPTIONS = {
+  tableName: aName,
+  client: check('a DynamoDBClient', (value) => typeof (value as DynamoDBClient | null)?.send === 'function'),
+  region: aName,
+  endpoint: anEndpoint,
+  credentials: check(
+    'an object with accessKeyId and secretAccessKey, or a function that resolves to one',
+    (value) =>
+      typeof value === 'function' ||
+      (typeof (value as { accessKeyId?: unknown } | null)?.accessKeyId === 'string' &&
+        typeof (value as { secretAccessKey?: unknown }).secretAccessKey === 'string'),
+  ),
+  consistentRead: aBoolean,
+  keyAttribute: aName,
+  keyPrefix: aString,
+  sortKey: objectOf({ attribute: aName, value: aString }),
+  dataAttribute: aName,
+  expiresAttribute: aName,
+  compress: check(
+    'true, false, or a whole number of bytes (1 or more)',
+    (value) => typeof value === 'boolean' || (Number.isSafeInteger(value) && (value as number) >= 1),
+  ),
+  userAttribute: aName,
+  userIndex: aName,
+  timeout: wholeNumber(1, undefined, 'milliseconds'),
+} satisfies Record<keyof DynamoDBStoreOptions, Check>
+
+/**
+ * The table layout of a store's options, with the defaults applied, after checking every option
+ * (the store's and `extra`, the caller's own) at once: a `ConfigError` names the first mistake.
+ * `owner` names the function whose options these are, in the error message.
  *
  * @example
  * resolveTableLayout({ tableName: 'sessions' }).keyAttribute // 'session_id'
@@ -90,27 +145,28 @@ export function resolveTableLayout(
     | 'userIndex'
   >,
   owner = 'DynamoDBStore',
+  extra: OptionTable = {},
 ): TableLayout {
-  if (typeof options?.tableName !== 'string' || options.tableName === '') {
-    throw new Error(`${owner} requires the "tableName" option: the name of the sessions table.`)
+  checkOptions(owner, options, { ...STORE_OPTIONS, ...extra }, ALL_OPTION_NAMES)
+  if (options.tableName === undefined) {
+    throw new ConfigError(
+      `${owner} requires the "tableName" option: the name of the sessions table.`,
+      'tableName',
+      'code',
+    )
   }
-  for (const name of [
-    'keyAttribute',
-    'dataAttribute',
-    'expiresAttribute',
-    'userAttribute',
-    'userIndex',
-  ] as const) {
-    if (options[name] === '') throw new Error(`${owner} option "${name}" must not be empty.`)
-  }
-  if (options.sortKey && (!options.sortKey.attribute || typeof options.sortKey.value !== 'string')) {
-    throw new Error(`${owner} option "sortKey" needs an "attribute" name and a string "value".`)
+  const { sortKey } = options
+  if (sortKey && (sortKey.attribute === undefined || sortKey.value === undefined)) {
+    throw optionError(
+      { owner, path: 'sortKey' },
+      'needs both an "attribute" name and a string "value" (the value every session item gets).',
+    )
   }
   return {
     tableName: options.tableName,
     keyAttribute: options.keyAttribute ?? 'session_id',
     keyPrefix: options.keyPrefix ?? '',
-    sortKey: options.sortKey,
+    sortKey,
     dataAttribute: options.dataAttribute ?? 'data',
     expiresAttribute: options.expiresAttribute ?? 'expire_at',
     createdAttribute: 'created_at',
@@ -132,7 +188,7 @@ export interface StoreSettings {
 }
 
 /**
- * The store's own options, validated, with the defaults applied.
+ * The store's own options with the defaults applied; `resolveTableLayout` has checked them.
  *
  * @example
  * resolveStoreSettings({ compress: true }) // { consistentRead: true, timeout: 5000, compressFrom: 1024 }
@@ -140,22 +196,16 @@ export interface StoreSettings {
 export function resolveStoreSettings(
   options: Pick<DynamoDBStoreOptions, 'consistentRead' | 'timeout' | 'compress'>,
 ): StoreSettings {
-  const { timeout } = options
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
-    throw new Error(`DynamoDBStore option "timeout" must be a positive whole number of milliseconds.`)
-  }
+  const { compress } = options
   return {
     consistentRead: options.consistentRead ?? true,
-    timeout: timeout ?? 5000,
-    compressFrom: compressionThreshold(options.compress),
+    timeout: options.timeout ?? 5000,
+    // Values whose JSON has fewer characters than this are never tried gzipped.
+    compressFrom:
+      compress === undefined || compress === false
+        ? Number.POSITIVE_INFINITY
+        : compress === true
+          ? 1024
+          : compress,
   }
-}
-
-function compressionThreshold(compress: DynamoDBStoreOptions['compress']): number {
-  if (compress === undefined || compress === false) return Number.POSITIVE_INFINITY
-  if (compress === true) return 1024
-  if (!Number.isInteger(compress) || compress < 1) {
-    throw new Error('DynamoDBStore option "compress" must be true, false, or a whole number of bytes.')
-  }
-  return compress
 }

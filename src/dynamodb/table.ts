@@ -13,6 +13,7 @@ import {
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb'
 import { ConfigError, TableError } from '../errors.ts'
+import { type Check, check, wholeNumber } from '../option-checks.ts'
 import { withClient } from './client.ts'
 import { type DynamoDBStoreOptions, resolveTableLayout, type TableLayout } from './options.ts'
 import { send } from './sdk-errors.ts'
@@ -50,6 +51,16 @@ export interface TableOptions extends DynamoDBStoreOptions {
   maxWaitTime?: number
 }
 
+/** The table tools' own options -> their checks, one line each; the store's are checked with them. */
+const TABLE_OPTIONS = {
+  readCapacity: wholeNumber(1, undefined, 'capacity units'),
+  writeCapacity: wholeNumber(1, undefined, 'capacity units'),
+  maxWaitTime: check(
+    'a number of seconds above 0',
+    (value) => typeof value === 'number' && value > 0 && Number.isFinite(value),
+  ),
+} satisfies Record<Exclude<keyof TableOptions, keyof DynamoDBStoreOptions>, Check>
+
 /** How often to ask while waiting: at once on DynamoDB Local, at most every 10 s on AWS. */
 const POLL = { minDelay: 1, maxDelay: 10 }
 const DEFAULT_MAX_WAIT_TIME = 300
@@ -68,7 +79,7 @@ const DEFAULT_MAX_WAIT_TIME = 300
  * await createTable({ tableName: 'app', keyPrefix: 'session#', sortKey: { attribute: 'sk', value: 'session' } })
  */
 export async function createTable(options: TableOptions): Promise<TableReport & { created: boolean }> {
-  const layout = resolveTableLayout(options, 'createTable')
+  const layout = resolveTableLayout(options, 'createTable', TABLE_OPTIONS)
   const throughput = throughputOf(options)
   const deadline = Date.now() + waitTimeOf(options) * 1000
   return withClient(options, async (client) => {
@@ -99,7 +110,7 @@ export async function createTable(options: TableOptions): Promise<TableReport & 
 export async function deleteTable(
   options: Pick<TableOptions, 'tableName' | 'client' | 'region' | 'endpoint' | 'credentials' | 'maxWaitTime'>,
 ): Promise<{ tableName: string; deleted: boolean }> {
-  const layout = resolveTableLayout(options, 'deleteTable')
+  const layout = resolveTableLayout(options, 'deleteTable', TABLE_OPTIONS)
   const deadline = Date.now() + waitTimeOf(options) * 1000
   return withClient(options, async (client) => {
     const remove = () => client.send(new DeleteTableCommand({ TableName: layout.tableName }))
@@ -131,7 +142,7 @@ export async function deleteTable(
  * if (report.problems.length > 0) console.error(report.problems.join('\n'))
  */
 export async function checkTable(options: TableOptions): Promise<TableReport> {
-  const layout = resolveTableLayout(options, 'checkTable')
+  const layout = resolveTableLayout(options, 'checkTable', TABLE_OPTIONS)
   return withClient(options, (client) => inspectTable(client, layout))
 }
 
@@ -210,40 +221,22 @@ async function adoptTable(
   await waitForTable(client, layout, deadline)
 }
 
+/** Provisioned capacity when both units are given (checked by TABLE_OPTIONS), on-demand when neither. */
 function throughputOf({ readCapacity, writeCapacity }: TableOptions): ProvisionedThroughput | undefined {
   if (readCapacity === undefined && writeCapacity === undefined) return undefined
-  for (const [name, value] of [
-    ['readCapacity', readCapacity],
-    ['writeCapacity', writeCapacity],
-  ] as const) {
-    if (value === undefined) {
-      throw new ConfigError(
-        `createTable option "${name}" is missing: give both readCapacity and writeCapacity for a provisioned table, or neither for on-demand billing.`,
-        name,
-        'code',
-      )
-    }
-    if (!(Number.isInteger(value) && value > 0)) {
-      throw new ConfigError(
-        `createTable option "${name}" must be a positive whole number of capacity units, not ${value}.`,
-        name,
-        'code',
-      )
-    }
+  if (readCapacity === undefined || writeCapacity === undefined) {
+    const name = readCapacity === undefined ? 'readCapacity' : 'writeCapacity'
+    throw new ConfigError(
+      `createTable option "${name}" is missing: give both readCapacity and writeCapacity for a provisioned table, or neither for on-demand billing.`,
+      name,
+      'code',
+    )
   }
   return { ReadCapacityUnits: readCapacity, WriteCapacityUnits: writeCapacity }
 }
 
 function waitTimeOf({ maxWaitTime }: Pick<TableOptions, 'maxWaitTime'>): number {
-  if (maxWaitTime === undefined) return DEFAULT_MAX_WAIT_TIME
-  if (!(typeof maxWaitTime === 'number' && maxWaitTime > 0 && Number.isFinite(maxWaitTime))) {
-    throw new ConfigError(
-      `Table option "maxWaitTime" must be a positive number of seconds, not ${maxWaitTime}.`,
-      'maxWaitTime',
-      'code',
-    )
-  }
-  return maxWaitTime
+  return maxWaitTime ?? DEFAULT_MAX_WAIT_TIME
 }
 
 function secondsLeft(deadline: number): number {

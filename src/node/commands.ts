@@ -4,93 +4,8 @@ import { collectGarbage, type GarbageCollectionResult } from '../dynamodb/gc.ts'
 import { checkTable, createTable, deleteTable, type TableReport } from '../dynamodb/table.ts'
 import { ConfigError, TableError } from '../errors.ts'
 import { loadNodeConfig } from './config.ts'
+import { createTableCommand, helpText, parseCommandLine, UsageError, version } from './flags.ts'
 import { formatDuration, formatNumber, progressPrinter } from './progress.ts'
-
-const HELP = `Usage: dynamodb-session <command> [options]
-
-Commands:
-  create-table   Create the sessions table (on-demand billing unless --read-capacity and
-                 --write-capacity are given) with its user index, turn TTL on for the expiry
-                 attribute, and wait until all is ready. An existing table with the right keys
-                 is fine: it gets the index and TTL if it lacks them.
-  delete-table   Delete the table and every session in it (needs --yes); waits until gone.
-  check-table    Report the keys, billing, TTL and user index, and what is wrong; exits 1 if
-                 anything is.
-  gc             Delete expired sessions, and with --max-age or --max-stale older or idler ones.
-
-Options (each can also be set as AWS_DYNAMO_DB_SESSION_<NAME>, e.g. AWS_DYNAMO_DB_SESSION_TABLE_NAME,
-or in the YAML or JSON file named by --config-file or AWS_DYNAMO_DB_SESSION_CONFIG_FILE):
-  --table-name NAME          the sessions table (required)
-  --region REGION            AWS region (default: the SDK's, e.g. AWS_REGION)
-  --endpoint URL             another endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local
-  --key-attribute NAME       partition key attribute (default: session_id)
-  --key-prefix PREFIX        gc deletes only keys with this prefix (default: none)
-  --sort-key-attribute NAME  sort key attribute, for single-table designs
-  --sort-key-value VALUE     the sort key value of every session item
-  --expires-attribute NAME   the TTL attribute (default: expire_at)
-  --user-attribute NAME      the attribute of the user a session is bound to (default: user_id)
-  --user-index NAME          the index on it (default: user_id-index)
-  --read-capacity N          create-table: provisioned read capacity units
-  --write-capacity N         create-table: provisioned write capacity units
-  --max-wait-time DURATION   create-table, delete-table: how long to wait (default: 5m)
-  --max-age DURATION         gc: also delete sessions created longer ago than this
-  --max-stale DURATION       gc: also delete sessions idle longer than this
-  --segments N               gc: parallel scan segments (default: 1)
-  --rate N                   gc: at most N items read (and so deleted) per second
-  --config-file PATH         a YAML or JSON file of options
-  --json                     print the result as one JSON object, for scripts
-  --yes                      delete-table: confirm deleting every session
-  -h, --help                 this help
-
-Durations are whole seconds or a number with s, m, h, d or w: 90s, 5m, 5h, 1d, 2w.
-Precedence: command line > environment > config file > defaults. Credentials come from the
-AWS SDK's usual chain (AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, an IAM role).
-
-Exit status: 0 done, 1 the operation failed or check-table found a problem, 2 a bad command or option.
-`
-
-const COMMANDS = ['create-table', 'delete-table', 'check-table', 'gc'] as const
-type Command = (typeof COMMANDS)[number]
-
-/** A mistake on the command line itself: exit status 2, like a bad option. */
-class UsageError extends Error {}
-
-interface CommandLine {
-  command: Command | undefined
-  args: Record<string, string>
-  json: boolean
-  help: boolean
-  yes: boolean
-}
-
-function parseCommandLine(argv: readonly string[]): CommandLine {
-  const line: CommandLine = { command: undefined, args: {}, json: false, help: false, yes: false }
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index] as string
-    if (arg === '-h' || arg === '--help') line.help = true
-    else if (arg === '--json') line.json = true
-    else if (arg === '--yes') line.yes = true
-    else if (arg.startsWith('--')) {
-      const equals = arg.indexOf('=')
-      const flag = arg.slice(2, equals === -1 ? undefined : equals)
-      const value = equals === -1 ? argv[++index] : arg.slice(equals + 1)
-      if (value === undefined || (equals === -1 && value.startsWith('--'))) {
-        throw new UsageError(`--${flag} needs a value, e.g. --${flag}=VALUE.`)
-      }
-      line.args[flag] = value
-    } else if (arg.startsWith('-') && arg !== '-') {
-      throw new UsageError(`Unknown option ${arg}; see --help.`)
-    } else if (line.command === undefined) {
-      if (!(COMMANDS as readonly string[]).includes(arg)) {
-        throw new UsageError(`Unknown command "${arg}": use one of ${COMMANDS.join(', ')}.`)
-      }
-      line.command = arg as Command
-    } else {
-      throw new UsageError(`Unexpected argument "${arg}" after ${line.command}; see --help.`)
-    }
-  }
-  return line
-}
 
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean }
@@ -106,12 +21,21 @@ export interface Io {
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let json = argv.includes('--json')
+  let args: Record<string, string> = {}
   try {
     const line = parseCommandLine(argv)
     json = line.json
-    if (line.help || line.command === undefined) {
-      io.stdout.write(HELP)
-      return line.help ? 0 : 2
+    args = line.args
+    if (line.help) {
+      io.stdout.write(helpText())
+      return 0
+    }
+    if (line.version) {
+      io.stdout.write(`${version()}\n`)
+      return 0
+    }
+    if (line.command === undefined) {
+      throw new UsageError('No command given: use one of create-table, delete-table, check-table, gc.', true)
     }
     const config = loadNodeConfig({ args: line.args, env: io.env, require: ['tableName'] })
     switch (line.command) {
@@ -134,12 +58,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return 0
       }
       case 'check-table':
-        return checked(io, json, await checkTable(config))
+        return checked(io, json, await checkTable(config), args)
       case 'gc':
         return collected(io, json, config, await gc(io, json, config))
     }
   } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')
+    const message = forTheCommandLine(error, args)
     const code =
       error instanceof TableError || error instanceof ConfigError
         ? error.code
@@ -147,9 +71,27 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           ? 'USAGE'
           : 'FAILED'
     io.stderr.write(`dynamodb-session: ${message}\n`)
+    if (error instanceof UsageError && error.showUsage) io.stderr.write(`\n${helpText()}`)
     if (json) print(io, { error: { code, message } })
     return error instanceof ConfigError || error instanceof UsageError ? 2 : 1
   }
+}
+
+/**
+ * An error's message as one line, its advice put in command-line terms: the region as --region,
+ * and the create-table hint with the flags of this command line.
+ */
+function forTheCommandLine(error: unknown, args: Record<string, string>): string {
+  if (error instanceof TableError && error.code === 'NO_REGION') {
+    return 'No AWS region: give --region, or set AWS_REGION or AWS_DYNAMO_DB_SESSION_REGION.'
+  }
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')
+  return withCreateTableHint(message, args)
+}
+
+/** The library's hint names `npx dynamodb-session create-table` bare; this adds the flags given. */
+function withCreateTableHint(message: string, args: Record<string, string>): string {
+  return message.replace('`npx dynamodb-session create-table`', `\`${createTableCommand(args)}\``)
 }
 
 function created(io: Io, json: boolean, report: TableReport & { created: boolean }): number {
@@ -166,15 +108,16 @@ function created(io: Io, json: boolean, report: TableReport & { created: boolean
   return 0
 }
 
-function checked(io: Io, json: boolean, report: TableReport): number {
+function checked(io: Io, json: boolean, report: TableReport, args: Record<string, string>): number {
   const ok = report.problems.length === 0
+  const missing = report.exists ? undefined : withCreateTableHint(report.problems[0] ?? '', args)
   if (json) {
     print(io, { command: 'check-table', ok, ...report })
-    if (!report.exists) io.stderr.write(`dynamodb-session: ${report.problems[0]}\n`)
+    if (missing) io.stderr.write(`dynamodb-session: ${missing}\n`)
     return ok ? 0 : 1
   }
-  if (!report.exists) {
-    io.stderr.write(`dynamodb-session: ${report.problems[0]}\n`)
+  if (missing) {
+    io.stderr.write(`dynamodb-session: ${missing}\n`)
     return 1
   }
   const rows = [

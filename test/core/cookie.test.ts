@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type CookieOptions, createSessionCookie, MAX_COOKIE_AGE } from '../../src/core/cookie.ts'
-import { getSession, MemoryStore, sessionMiddleware } from '../../src/index.ts'
+import { ConfigError, getSession, MemoryStore, sessionMiddleware } from '../../src/index.ts'
 import { app, SECRET } from '../support/harness.ts'
 
 describe('the session cookie by default', () => {
@@ -41,41 +41,132 @@ describe('the session cookie by default', () => {
 describe('cookie options are validated when the middleware is made', () => {
   const make = (cookie: CookieOptions) => () =>
     sessionMiddleware({ secretKey: SECRET, store: new MemoryStore(), cookie })
+  /** The ConfigError that making the middleware throws: its option, and its message. */
+  const refusal = (cookie: CookieOptions) => {
+    try {
+      make(cookie)()
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      const { option, source, message } = error as ConfigError
+      expect(source).toBe('code')
+      return { option, message }
+    }
+    throw new Error(`the cookie options ${JSON.stringify(cookie)} were accepted`)
+  }
 
   it('enforces the __Host- prefix rules: Secure, Path=/, no Domain', () => {
-    expect(make({ name: '__Host-sid', secure: false })).toThrow(/__Host-.*secure/)
-    expect(make({ name: '__Host-sid', path: '/app' })).toThrow(/__Host-.*path/)
-    expect(make({ name: '__Host-sid', domain: 'example.com' })).toThrow(/__Host-.*domain/)
+    expect(refusal({ name: '__Host-sid', secure: false })).toEqual({
+      option: 'cookie.secure',
+      message: 'Session option "cookie.secure" must be true for a "__Host-" cookie ("__Host-sid").',
+    })
+    expect(refusal({ name: '__Host-sid', path: '/app' })).toEqual({
+      option: 'cookie.path',
+      message: `Session option "cookie.path" must be '/' for a "__Host-" cookie ("__Host-sid").`,
+    })
+    expect(refusal({ name: '__Host-sid', domain: 'example.com' })).toEqual({
+      option: 'cookie.domain',
+      message:
+        'Session option "cookie.domain" cannot be set for a "__Host-" cookie ("__Host-sid"): it is kept to this host.',
+    })
     expect(make({ name: '__Host-sid' })).not.toThrow()
   })
 
   it('enforces the __Secure- prefix rule: Secure', () => {
-    expect(make({ name: '__Secure-sid', secure: false })).toThrow(/__Secure-.*secure/)
+    expect(refusal({ name: '__Secure-sid', secure: false }).message).toBe(
+      'Session option "cookie.secure" must be true for a "__Secure-" cookie ("__Secure-sid").',
+    )
     expect(make({ name: '__Secure-sid', domain: 'example.com' })).not.toThrow()
   })
 
   it('enforces the prefix rules whatever the case of the prefix, as browsers do', () => {
-    expect(make({ name: '__host-sid', secure: false })).toThrow(/__Host-.*secure/)
-    expect(make({ name: '__HOST-sid', path: '/app' })).toThrow(/__Host-.*path/)
-    expect(make({ name: '__secure-sid', secure: false })).toThrow(/__Secure-.*secure/)
+    expect(refusal({ name: '__host-sid', secure: false }).option).toBe('cookie.secure')
+    expect(refusal({ name: '__HOST-sid', path: '/app' }).option).toBe('cookie.path')
+    expect(refusal({ name: '__secure-sid', secure: false }).option).toBe('cookie.secure')
   })
 
   it('needs Secure for Partitioned and for SameSite=None', () => {
-    expect(make({ partitioned: true, secure: false })).toThrow(/partitioned.*secure/)
-    expect(make({ sameSite: 'none', secure: false })).toThrow(/sameSite.*secure/)
+    expect(refusal({ partitioned: true, secure: false }).message).toBe(
+      'Session option "cookie.secure" must be true with partitioned: true: browsers drop an insecure partitioned cookie.',
+    )
+    expect(refusal({ sameSite: 'none', secure: false }).message).toBe(
+      `Session option "cookie.secure" must be true with sameSite: 'none': browsers drop such a cookie otherwise.`,
+    )
   })
 
   it('caps Max-Age at 400 days', () => {
-    expect(make({ maxAge: MAX_COOKIE_AGE + 1 })).toThrow(/400 days/)
-    expect(make({ maxAge: 0 })).toThrow(/maxAge/)
-    expect(make({ maxAge: 1.5 })).toThrow(/maxAge/)
+    const expected = (value: string) =>
+      `Session option "cookie.maxAge" must be a whole number of seconds (400 days at most), from 1 to 34560000, not ${value}.`
+    expect(refusal({ maxAge: MAX_COOKIE_AGE + 1 })).toEqual({
+      option: 'cookie.maxAge',
+      message: expected('34560001'),
+    })
+    expect(refusal({ maxAge: 0 }).message).toBe(expected('0'))
+    expect(refusal({ maxAge: 1.5 }).message).toBe(expected('1.5'))
     expect(make({ maxAge: MAX_COOKIE_AGE })).not.toThrow()
   })
 
-  it('rejects names and attributes that would break the header', () => {
-    expect(make({ name: 'bad;name' })).toThrow(/Invalid session cookie options/)
-    expect(make({ domain: 'example.com\r\nX-Injected: 1' })).toThrow(/Invalid session cookie options/)
-    expect(make({ path: '/;evil' })).toThrow(/Invalid session cookie options/)
+  it('rejects names and attributes that would break the header, naming the option', () => {
+    expect(refusal({ name: 'bad;name' })).toEqual({
+      option: 'cookie.name',
+      message:
+        'Session option "cookie.name" holds characters a Set-Cookie header cannot carry: argument name is invalid: bad;name.',
+    })
+    expect(refusal({ domain: 'example.com\r\nX-Injected: 1' }).option).toBe('cookie.domain')
+    expect(refusal({ path: '/;evil' }).option).toBe('cookie.path')
+  })
+
+  it('checks the type of every cookie option, and refuses unknown ones', () => {
+    const wrong = (cookie: object) => refusal(cookie as CookieOptions)
+    expect(wrong({ httpOnly: 'no' })).toEqual({
+      option: 'cookie.httpOnly',
+      message: 'Session option "cookie.httpOnly" must be true or false, not "no".',
+    })
+    expect(wrong({ secure: 'auto' }).message).toBe(
+      'Session option "cookie.secure" must be true or false, not "auto".',
+    )
+    expect(wrong({ sameSite: 'auto' }).message).toBe(
+      `Session option "cookie.sameSite" must be 'lax', 'strict' or 'none', not "auto".`,
+    )
+    expect(wrong({ sameSite: 'Lax' }).option).toBe('cookie.sameSite')
+    expect(wrong({ name: '' }).message).toBe(
+      'Session option "cookie.name" must be a non-empty string, not "".',
+    )
+    expect(wrong({ partitioned: 1 }).option).toBe('cookie.partitioned')
+    expect(wrong({ priority: 'urgent' }).message).toBe(
+      `Session option "cookie.priority" must be 'low', 'medium' or 'high', not "urgent".`,
+    )
+    expect(wrong({ httpOnyl: false })).toEqual({
+      option: 'cookie.httpOnyl',
+      message: 'Unknown Session option "cookie.httpOnyl": did you mean "cookie.httpOnly"?',
+    })
+    expect(wrong({ expires: new Date() }).message).toBe(
+      'Unknown Session option "cookie.expires": the options are cookie.name, cookie.path, cookie.domain, cookie.secure, cookie.httpOnly, cookie.sameSite, cookie.partitioned, cookie.maxAge, cookie.priority.',
+    )
+  })
+
+  it('refuses a function as the cookie options, instead of naming the cookie after it', () => {
+    function cookieCallback() {
+      return { secure: false }
+    }
+    expect(refusal(cookieCallback as CookieOptions)).toEqual({
+      option: 'cookie',
+      message: 'Session option "cookie" must be an object of options, not a function (cookieCallback).',
+    })
+  })
+})
+
+describe('cookie.priority', () => {
+  it('sets the Priority attribute, which keeps the session cookie when a full jar evicts', async () => {
+    const { cookie } = await app(new MemoryStore(), { cookie: { priority: 'high' } }).send(
+      async (request) => {
+        await getSession(request).set('x', 1)
+        return new Response('ok')
+      },
+    )
+    expect(cookie?.header).toMatch(/; Priority=High(;|$)/)
+    expect(createSessionCookie({ priority: 'low' }).expire()).toContain('; Priority=Low')
+    expect(createSessionCookie({ priority: 'medium' }).serialize('v')).toContain('; Priority=Medium')
+    expect(createSessionCookie().serialize('v')).not.toContain('Priority')
   })
 })
 
