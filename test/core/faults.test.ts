@@ -154,6 +154,30 @@ describe('DynamoDB faults', () => {
     expect(await storedCount(cookie?.id)).toBeUndefined()
   })
 
+  // The SDK's standard retry strategy spends 5 of a 500-token quota per throttling retry: a storm
+  // gets at most 100 retries from one client, then every throttled call fails at once.
+  it('under a sustained throttle, retries until the SDK quota is spent, then fails fast, and recovers after', async () => {
+    const store = storeViaProxy()
+    const sessions = app(store)
+    const { cookie } = await sessions.send(count)
+    proxy.clear()
+    proxy.inject({ kind: 'throttle' }, { operation: 'GetItem', times: 100_000 })
+    const requests = 80
+    const started = Date.now()
+    const statuses: number[] = []
+    for (let batch = 0; batch < requests; batch += 40) {
+      const sent = Array.from({ length: 40 }, () => sessions.send(count, cookie?.value))
+      for (const { response } of await Promise.all(sent)) statuses.push(response.status)
+    }
+    expect(statuses).toEqual(Array(requests).fill(503))
+    const attempts = proxy.operations.filter((operation) => operation === 'GetItem').length
+    expect(attempts).toBeGreaterThan(requests) // some calls were retried…
+    expect(attempts).toBeLessThanOrEqual(requests + 100) // …but no more than the quota allows
+    expect(Date.now() - started).toBeLessThan(20_000)
+    proxy.clear()
+    expect((await sessions.send(count, cookie?.value)).body).toBe('2')
+  })
+
   it('fails closed within the time budget when DynamoDB never answers', async () => {
     const sessions = app(storeViaProxy(400))
     const { cookie } = await sessions.send(count)
