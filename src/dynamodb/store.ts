@@ -68,6 +68,8 @@ export class DynamoDBStore implements Store {
   readonly client: DynamoDBClient
   readonly #layout: TableLayout
   readonly #settings: StoreSettings
+  /** False once the engine answered that it has no transactions. */
+  #transactions = true
 
   constructor(options: DynamoDBStoreOptions) {
     this.#layout = resolveTableLayout(options)
@@ -186,7 +188,10 @@ export class DynamoDBStore implements Store {
     }
     const now = nowInSeconds()
     const condition = deleteCondition(this.#layout, onlyIf, now)
-    if (onlyIf === 'live' && writeId !== undefined) return this.#deleteOnce(target, condition, writeId)
+    if (onlyIf === 'live' && writeId !== undefined && this.#transactions) {
+      const deleted = await this.#deleteOnce(target, condition, writeId)
+      if (deleted !== 'unsupported') return deleted
+    }
     // A versioned delete is refused by another request's update, or because nothing live is left
     // (its own earlier attempt, whose answer was lost, or an expiry): only the first is a refusal.
     const nothingLive = (old: Record<string, AttributeValue> | undefined) =>
@@ -212,7 +217,7 @@ export class DynamoDBStore implements Store {
     target: { TableName: string; Key: Record<string, AttributeValue> },
     condition: ReturnType<typeof deleteCondition>,
     writeId: string,
-  ): Promise<boolean> {
+  ): Promise<boolean | 'unsupported'> {
     try {
       await this.#send('TransactWriteItems', (client, options) =>
         client.send(
@@ -230,6 +235,12 @@ export class DynamoDBStore implements Store {
         cause instanceof TransactionCanceledException &&
         cause.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
       if (refused) return false
+      // An engine without transactions (dynalite, the embedded demo engine): a plain conditional
+      // delete then, which reads a lost answer as a logout, as it did before transactions.
+      if (cause instanceof Error && cause.name === 'UnknownOperationException') {
+        this.#transactions = false
+        return 'unsupported'
+      }
       throw error
     }
   }

@@ -11,7 +11,7 @@ const params = { params: Promise.resolve({}) }
 describe('nextSession() options', () => {
   it('rejects a short secret at once when the options are an object', () => {
     expect(() => nextSession({ secretKey: 'too short', store: new MemoryStore() })).toThrow(
-      /"secretKey" must be at least 32 characters long; generate one with `openssl rand -base64 32`/,
+      /"secretKey" must be a string of at least 32 characters.*generate one with `openssl rand -base64 32`/,
     )
   })
 
@@ -39,7 +39,7 @@ describe('nextSession() options', () => {
     const session = nextSession(() => ({ secretKey: 'too short', store: new MemoryStore() }))
     const GET = session.withSession(() => new Response('never'))
     await expect(GET(new NextRequest('https://app.test/'), params)).rejects.toThrow(
-      /"secretKey" must be at least 32/,
+      /"secretKey" must be a string of at least 32 characters/,
     )
   })
 })

@@ -316,6 +316,6 @@ describe('createDynamoDBSessionStorage options, checked when it is created', () 
     expect(() => createDynamoDBSessionStorage({ store })).toThrow(/requires the "secretKey" option/)
     expect(() =>
       createDynamoDBSessionStorage({ secretKey: SECRET, store, cookie: { sameSite: 'none', secure: false } }),
-    ).toThrow(/sameSite: 'none' needs secure: true/)
+    ).toThrow(/"cookie.secure" must be true with sameSite: 'none'/)
   })
 })
