@@ -1,5 +1,7 @@
-// Session ids, their signatures and their at-rest hashes, with WebCrypto only so the
-// same code runs on Node, Deno, Bun and Workers.
+// Session ids, their signatures and their at-rest hashes, with WebCrypto (and, for the one
+// check that cannot wait, hmac-now.ts) so the same code runs on Node, Deno, Bun and Workers.
+
+import { equalInConstantTime, hmacSha256 } from './hmac-now.ts'
 
 const encoder = new TextEncoder()
 
@@ -59,6 +61,28 @@ export async function verifySignedSessionId(
   const data = encoder.encode(id)
   for (const [index, key] of keys.entries()) {
     if (await crypto.subtle.verify('HMAC', key, signatureBytes, data)) {
+      return { id, signedWithOlderKey: index > 0 }
+    }
+  }
+  return undefined
+}
+
+/**
+ * `verifySignedSessionId` without waiting: the same answer, computed in JavaScript from the
+ * secrets' bytes, for `session.id` read before the cookie's check was done.
+ */
+export function verifySignedSessionIdNow(
+  value: string,
+  secrets: readonly Uint8Array[],
+): VerifiedSessionId | undefined {
+  const match = SIGNED_SESSION_ID.exec(value)
+  if (!match) return undefined
+  const [, id = '', signature = ''] = match
+  const signatureBytes = fromBase64Url(signature)
+  if (!signatureBytes) return undefined
+  const data = encoder.encode(id)
+  for (const [index, secret] of secrets.entries()) {
+    if (equalInConstantTime(hmacSha256(secret, data), signatureBytes)) {
       return { id, signedWithOlderKey: index > 0 }
     }
   }

@@ -1,6 +1,5 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds, type Store } from '../store/store.ts'
-import { snapshot } from './changes.ts'
 import { type ErrorHandler, type ExpiryPolicy, expiresAt } from './options.ts'
 import type { Sealer } from './sealing.ts'
 import type { SessionState, StoredSession } from './session.ts'
@@ -26,8 +25,8 @@ export async function loadSession(ctx: LoadContext, id: string): Promise<StoredS
     record &&
     Math.min(record.expiresAt, expiresAt(ctx.policy, record.createdAt, record.updatedAt)) > nowInSeconds()
   if (!live) return undefined
-  const { data, staleKeys } = await ctx.sealer.decode(record.data)
-  return { record: { ...record, data }, json: snapshot(data), encoded: record.data, staleKeys }
+  const { data, json, staleKeys } = await ctx.sealer.decode(record.data)
+  return { record: { ...record, data }, json, encoded: record.data, staleKeys }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { defaults, seal, unseal } from 'iron-webcrypto'
 import { SessionError } from '../errors.ts'
 import { setOwn } from '../store/store.ts'
+import { RecentMap } from './recent.ts'
 import type { SessionData } from './session.ts'
 
 // Session values sealed at rest with iron (AES-256-CBC and HMAC-SHA256 through WebCrypto).
@@ -13,6 +14,15 @@ const SEALED = '$sealed'
 const PLAIN = '$plain'
 const IRON_PREFIX = 'Fe26.2*'
 
+// Unsealing costs six WebCrypto calls (two PBKDF2 key derivations, an HMAC check, a decryption)
+// per value, and a returning visitor's values come back sealed the same until they change: each
+// sealer remembers what recent seals held, keyed by the whole sealed string, so a seal it has
+// unsealed once costs a JSON.parse. A seal altered in any way is another key and is checked in
+// full; the cache belongs to one middleware and so to its secrets, and a retired secret's seal
+// was never unsealed by a middleware without it. Bounded in count and in size per entry.
+const RECENT_SEALS = 1000
+const MAX_REMEMBERED_SEAL = 4096
+
 export interface Sealer {
   /** Seals when encryption is on; otherwise returns the value as it is. */
   encode(value: unknown): Promise<unknown>
@@ -20,12 +30,31 @@ export interface Sealer {
    * Unseals what is sealed, whatever the option says now, and names the stale keys: those in
    * the other form, or sealed by an older secret, to be rewritten so old secrets can retire.
    */
-  decode(data: SessionData): Promise<{ data: SessionData; staleKeys: string[] }>
+  decode(data: SessionData): Promise<DecodedData>
+}
+
+export interface DecodedData {
+  data: SessionData
+  /** Each decoded value as JSON (JSON.stringify's), made while decoding: the dirty check's snapshot. */
+  json: Map<string, string>
+  staleKeys: string[]
 }
 
 export function createSealer(secrets: readonly string[], encrypt: boolean): Sealer {
   const passwords = Promise.all(secrets.map(async (secret) => ({ id: await secretId(secret), secret })))
   const byId = passwords.then((list) => Object.fromEntries(list.map(({ id, secret }) => [id, secret])))
+  const unsealed = new RecentMap<string, string>(RECENT_SEALS)
+
+  /** The JSON of what `sealed` holds; throws when it does not unseal under the secrets. */
+  const unsealJson = async (sealed: string): Promise<string> => {
+    let json = unsealed.get(sealed)
+    if (json === undefined) {
+      // Iron's own JSON text is parsed and written back once, so the snapshot is JSON.stringify's.
+      json = JSON.stringify(await unseal(sealed, await byId, defaults))
+      if (sealed.length <= MAX_REMEMBERED_SEAL) unsealed.set(sealed, json)
+    }
+    return json
+  }
 
   return {
     async encode(value) {
@@ -36,6 +65,7 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
 
     async decode(stored) {
       const data: SessionData = {}
+      const json = new Map<string, string>()
       const staleKeys: string[] = []
       for (const [key, value] of Object.entries(stored)) {
         const sealed = isSealed(value)
@@ -43,10 +73,10 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
         if (sealed !== encrypt || (sealed && value[SEALED].split('*')[1] !== (await passwords)[0]?.id)) {
           staleKeys.push(key)
         }
-        let plain = wrapperKey(value) === PLAIN ? (value as { [PLAIN]: unknown })[PLAIN] : value
         if (sealed) {
+          let text: string
           try {
-            plain = await unseal(value[SEALED], await byId, defaults)
+            text = await unsealJson(value[SEALED])
           } catch (cause) {
             throw new SessionError(
               'SESSION_UNREADABLE',
@@ -55,10 +85,16 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
               { cause },
             )
           }
+          // Parsed anew for each request: the handler may change its value in place.
+          setOwn(data, key, JSON.parse(text))
+          json.set(key, text)
+        } else {
+          const plain = wrapperKey(value) === PLAIN ? (value as { [PLAIN]: unknown })[PLAIN] : value
+          setOwn(data, key, plain)
+          json.set(key, JSON.stringify(plain))
         }
-        setOwn(data, key, plain)
       }
-      return { data, staleKeys }
+      return { data, json, staleKeys }
     },
   }
 }

@@ -61,6 +61,19 @@ export interface SessionState {
    * the response expires it, so later requests cost no read.
    */
   hadStaleCookie: boolean
+  /**
+   * The request's session cookie while it is unread: the middleware reads and verifies it on the
+   * session's first use, so a request that never uses its session costs no header read and no
+   * WebCrypto call. Undefined once settled, and for a state made with its cookie already known.
+   */
+  cookie: CookieCheck | undefined
+}
+
+/** Settles the cookie fields of a SessionState (id, storedId, signedWithOlderKey, hadBadCookie). */
+export interface CookieCheck {
+  /** Settles them at once, for the synchronous `id` getter. */
+  now(): void
+  verify(): Promise<void>
 }
 
 /** Reads the live stored session of an id, or undefined. */
@@ -85,6 +98,7 @@ export function createSessionState(cookie: {
     signedWithOlderKey: verified?.signedWithOlderKey ?? false,
     hadBadCookie: cookie.present && !verified,
     hadStaleCookie: false,
+    cookie: undefined,
   }
 }
 
@@ -95,13 +109,13 @@ export function flashKey(key: string): string {
   return `__flash_${key}__`
 }
 
-let idsOf: (session: Session) => string[]
+let idsOf: (session: Session) => Promise<string[]>
 
 /**
  * Every id whose item belongs to this request's session: its id, and the id regenerate() moved
  * it from until the move is saved. "Log out everywhere else" keeps them all.
  */
-export function ownIds(session: Session): string[] {
+export function ownIds(session: Session): Promise<string[]> {
   return idsOf(session)
 }
 
@@ -111,7 +125,8 @@ export function ownIds(session: Session): string[] {
  */
 export class Session<Data extends SessionData = SessionData> {
   static {
-    idsOf = (session) => {
+    idsOf = async (session) => {
+      await session.#state.cookie?.verify()
       const { id, storedId, movedFrom } = session.#state
       return [id, storedId, movedFrom?.id].filter((id) => id !== undefined)
     }
@@ -131,6 +146,7 @@ export class Session<Data extends SessionData = SessionData> {
    * adopted: once loaded, such a session has a new id.
    */
   get id(): string {
+    this.#state.cookie?.now()
     this.#state.id ??= createSessionId()
     return this.#state.id
   }
@@ -229,6 +245,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async destroy(): Promise<void> {
     const state = this.#state
+    await state.cookie?.verify()
     for (const id of [state.storedId, state.movedFrom?.id]) if (id !== undefined) state.obsoleteIds.push(id)
     state.storedId = undefined
     state.movedFrom = undefined
@@ -249,6 +266,7 @@ export class Session<Data extends SessionData = SessionData> {
 }
 
 async function readSession(state: SessionState, loadStored: LoadStored): Promise<LoadedSession> {
+  await state.cookie?.verify()
   const stored = state.storedId === undefined ? undefined : await loadStored(state.storedId)
   if (!stored && state.storedId !== undefined) {
     // An unknown id is never adopted: the client may have chosen it.
