@@ -51,16 +51,22 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
     if (json === undefined) {
       // Iron's own JSON text is parsed and written back once, so the snapshot is JSON.stringify's.
       json = JSON.stringify(await unseal(sealed, await byId, defaults))
-      if (sealed.length <= MAX_REMEMBERED_SEAL) unsealed.set(sealed, json)
+      remember(sealed, json)
     }
     return json
+  }
+  const remember = (sealed: string, json: string) => {
+    if (sealed.length <= MAX_REMEMBERED_SEAL) unsealed.set(sealed, json)
   }
 
   return {
     async encode(value) {
       if (!encrypt) return wrapperKey(value) === undefined ? value : { [PLAIN]: value }
       const [newest] = await passwords
-      return { [SEALED]: await seal(value, newest as { id: string; secret: string }, defaults) }
+      const sealed = await seal(value, newest as { id: string; secret: string }, defaults)
+      // The next request reads back what this one wrote: it unseals for free.
+      remember(sealed, JSON.stringify(value))
+      return { [SEALED]: sealed }
     },
 
     async decode(stored) {
