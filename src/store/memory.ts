@@ -13,17 +13,19 @@ import {
  * shared between instances.
  */
 export class MemoryStore implements Store {
-  readonly #records = new Map<string, SessionRecord>()
+  // Data is kept as JSON text, as a real store keeps it: every load hands out a copy of its own
+  // (JSON.parse, cheaper than structuredClone), and nothing a caller does to it reaches the store.
+  readonly #records = new Map<string, StoredRecord>()
 
   async load(key: string): Promise<SessionRecord | undefined> {
     const record = this.#live(key)
-    return record && structuredClone(record)
+    return record && { ...record, data: JSON.parse(record.data) }
   }
 
   async create(record: SessionRecord): Promise<boolean> {
     if (this.#records.has(record.key)) return false
-    const { version: _, ...created } = structuredClone(record)
-    this.#records.set(record.key, created)
+    const { version: _, ...created } = record
+    this.#records.set(record.key, { ...created, data: JSON.stringify(record.data) })
     return true
   }
 
@@ -35,7 +37,7 @@ export class MemoryStore implements Store {
     const stored = this.#live(record.key)
     if (!stored) return false
     if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0)) return false
-    stored.data = withChanges(stored.data, structuredClone(record.data), changedKeys)
+    stored.data = JSON.stringify(withChanges(JSON.parse(stored.data), record.data, changedKeys))
     if (options.userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt
@@ -48,7 +50,7 @@ export class MemoryStore implements Store {
       .map((key) => this.#live(key))
       .filter((record) => record?.userId === userId)
       .map((record) => {
-        const { key, createdAt, updatedAt, expiresAt } = record as SessionRecord
+        const { key, createdAt, updatedAt, expiresAt } = record as StoredRecord
         return { key, createdAt, updatedAt, expiresAt }
       })
   }
@@ -71,7 +73,7 @@ export class MemoryStore implements Store {
   }
 
   /** Expired records are dropped as they are met, as DynamoDB's TTL would do eventually. */
-  #live(key: string): SessionRecord | undefined {
+  #live(key: string): StoredRecord | undefined {
     const record = this.#records.get(key)
     if (record && record.expiresAt <= nowInSeconds()) {
       this.#records.delete(key)
@@ -80,3 +82,6 @@ export class MemoryStore implements Store {
     return record
   }
 }
+
+/** A record as MemoryStore holds it: its data as JSON text. */
+type StoredRecord = Omit<SessionRecord, 'data'> & { data: string }
