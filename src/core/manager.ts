@@ -113,7 +113,11 @@ export function createSessionManager<Data extends SessionData>(
         // An aborted request's client never sees the cookie: nothing is saved. Asked only when
         // there is something to write, as some servers (@hono/node-server) make the signal on demand.
         if (plan.kind !== 'nothing' && clientWentAway(request)) return response
-        change = await applySave(saving, state, plan)
+        // A read (nothing to write, nothing destroyed) needs no trip through the store calls.
+        change =
+          plan.kind === 'nothing' && state.obsoleteIds.length === 0
+            ? plan.cookie
+            : await applySave(saving, state, plan)
       } catch (error) {
         if (!(error instanceof SessionError)) throw error
         return (await onError(error, request, 'save')) ?? response
