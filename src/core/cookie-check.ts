@@ -12,7 +12,7 @@ import type { CookieCheck, SessionState } from './session.ts'
 // arrives: a route that never uses its session reads no header and calls no WebCrypto.
 
 /** How many recent cookies' checks each middleware remembers. */
-const RECENT_COOKIES = 1000
+const RECENT_COOKIES = 10_000
 
 export interface CookieChecker {
   /** The check of `request`'s cookie, for `state`: it settles the state's cookie fields once. */

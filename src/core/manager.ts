@@ -17,7 +17,7 @@ import { createSessionState, Session, type SessionData, type SessionState } from
 // middleware's parts together; a request flows open() → handler → commit().
 
 /** How many recent sessions' store keys each middleware remembers. */
-const RECENT_SESSIONS = 1000
+const RECENT_SESSIONS = 10_000
 
 export interface SessionManager<Data extends SessionData> {
   /**

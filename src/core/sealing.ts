@@ -17,11 +17,12 @@ const IRON_PREFIX = 'Fe26.2*'
 // Unsealing costs six WebCrypto calls (two PBKDF2 key derivations, an HMAC check, a decryption)
 // per value, and a returning visitor's values come back sealed the same until they change: each
 // sealer remembers what recent seals held, keyed by the whole sealed string, so a seal it has
-// unsealed once costs a JSON.parse. A seal altered in any way is another key and is checked in
+// met once costs a JSON.parse. A seal altered in any way is another key and is checked in
 // full; the cache belongs to one middleware and so to its secrets, and a retired secret's seal
-// was never unsealed by a middleware without it. Bounded in count and in size per entry.
-const RECENT_SEALS = 1000
-const MAX_REMEMBERED_SEAL = 4096
+// was never unsealed by a middleware without it. A seal this sealer made is remembered too: the
+// next request reads back what this one wrote. Bounded by characters held, sealed and plain:
+// 8 million (8 to 16 MB), so the ~2 KB of seals of a few thousand sessions stay.
+const REMEMBERED_CHARACTERS = 8_000_000
 
 export interface Sealer {
   /** Seals when encryption is on; otherwise returns the value as it is. */
@@ -43,7 +44,10 @@ export interface DecodedData {
 export function createSealer(secrets: readonly string[], encrypt: boolean): Sealer {
   const passwords = Promise.all(secrets.map(async (secret) => ({ id: await secretId(secret), secret })))
   const byId = passwords.then((list) => Object.fromEntries(list.map(({ id, secret }) => [id, secret])))
-  const unsealed = new RecentMap<string, string>(RECENT_SEALS)
+  const unsealed = new RecentMap<string, string>(
+    REMEMBERED_CHARACTERS,
+    (sealed, json) => sealed.length + json.length,
+  )
 
   /** The JSON of what `sealed` holds; throws when it does not unseal under the secrets. */
   const unsealJson = async (sealed: string): Promise<string> => {
@@ -55,9 +59,7 @@ export function createSealer(secrets: readonly string[], encrypt: boolean): Seal
     }
     return json
   }
-  const remember = (sealed: string, json: string) => {
-    if (sealed.length <= MAX_REMEMBERED_SEAL) unsealed.set(sealed, json)
-  }
+  const remember = (sealed: string, json: string) => unsealed.set(sealed, json)
 
   return {
     async encode(value) {
