@@ -143,7 +143,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   /**
    * The session id (the cookie's, before signing). A cookie whose session is unknown is not
-   * adopted: once loaded, such a session has a new id.
+   * adopted: once loaded, such a session has a new id. Read first, it verifies the cookie then.
    */
   get id(): string {
     this.#state.cookie?.now()
