@@ -16,6 +16,24 @@ export function smallSession(index: number): Record<string, unknown> {
   }
 }
 
+/**
+ * The session of issue 12's hot-path numbers, about 1.2 KB of JSON: a user object, a profile of
+ * about 1 KB and a counter.
+ */
+export function profileSession(index: number): Record<string, unknown> {
+  const about = `Reads ${WORDS.slice(0, 8).join(', ')}. `.repeat(16).slice(0, 1100)
+  return {
+    user: {
+      id: `user-${index}`,
+      name: `User ${index}`,
+      email: `user-${index}@example.com`,
+      roles: ['reader'],
+    },
+    profile: { about, locale: 'en-GB', timezone: 'Europe/London', theme: 'dark', newsletter: true },
+    count: 0,
+  }
+}
+
 const WORDS = [
   'blue',
   'cotton',

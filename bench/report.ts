@@ -164,7 +164,10 @@ function toMarkdown(
   lines.push(
     `Each system, each workload: ${settings.rounds} rounds of ${settings.seconds} s measured after ${settings.warmup} s of ` +
       `warm-up, the systems of a workload taking turns; req/s, p50 and p99 are the median round's, calls and capacity ` +
-      `are all rounds'. ${settings.connections} keep-alive connections; ${settings.smallSessions} small sessions (~250 B) ` +
+      `are all rounds'. App CPU is the server process's user + system time over the measured window per answered ` +
+      `request (process.cpuUsage(); the load generator runs in another process), the rounds' median. ` +
+      `${settings.connections} keep-alive connections; ${settings.smallSessions} small sessions (~250 B; ` +
+      `~1.2 KB for the MemoryStore and no-op rows: a user object, a 1 KB profile and a counter) ` +
       `and ${settings.largeSessions} large ones (50 KB), cookies sent round-robin; DynamoDB Local warmed up with ` +
       `${settings.jvmWarmup} s of W4 per system first. Server, load generator, counting proxy and DynamoDB Local ` +
       'are separate processes on the same machine.',
@@ -181,9 +184,11 @@ function toMarkdown(
   )
   lines.push('')
   lines.push(
-    '| workload | system | req/s (rounds) | ×bare | p50 ms | ×bare | p99 ms | ×bare | DynamoDB calls/request | RCU/1k req | WCU/1k req | $/M req | DynamoDB bytes/req sent, received |',
+    '| workload | system | req/s (rounds) | ×bare | app CPU µs/req | ×bare | p50 ms | ×bare | p99 ms | ×bare | DynamoDB calls/request | RCU/1k req | WCU/1k req | $/M req | DynamoDB bytes/req sent, received |',
   )
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |')
+  lines.push(
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+  )
   for (const run of runs) {
     const cost = run.cost
     const errors = Object.entries(run.load.errors)
@@ -191,6 +196,7 @@ function toMarkdown(
       .join(', ')
     lines.push(
       `| ${run.workload} | ${run.label}${errors ? ` (errors: ${errors})` : ''} | ${run.load.rps.toFixed(0)}${spread(run)} | ${times(run.ratio?.rps)} | ` +
+        `${fixed(run.cpuPerRequest, 1)} | ${times(run.ratio?.cpu)} | ` +
         `${fixed(run.load.p50, 2)} | ${times(run.ratio?.p50)} | ${fixed(run.load.p99, 2)} | ${times(run.ratio?.p99)} | ` +
         `${cost ? calls(cost.callsPerRequest) : ''} | ${cost ? fixed(cost.readUnitsPer1k, 0) : ''} | ${cost ? fixed(cost.writeUnitsPer1k, 0) : ''} | ` +
         `${cost ? `$${fixed(cost.dollarsPerMillion, 4)}` : ''} | ${cost ? `${fixed(cost.bytesInPerRequest, 0)}, ${fixed(cost.bytesOutPerRequest, 0)}` : ''} |`,

@@ -16,6 +16,8 @@ export interface Round {
   sessions: number
   /** The 1-minute load average as the round started. */
   loadAverage: number
+  /** The server process's CPU time (user + system) per answered request, in microseconds. */
+  cpuPerRequest: number
 }
 
 export interface RunResult {
@@ -28,7 +30,9 @@ export interface RunResult {
   cost?: Cost
   /** All rounds' proxy counts added up (keys and maxPerKey: the largest of one round). */
   stats?: ProxyStats
-  ratio?: { rps: number; p50: number; p99: number }
+  /** The app's CPU time per request, in microseconds: the median of the rounds'. */
+  cpuPerRequest: number
+  ratio?: { rps: number; p50: number; p99: number; cpu: number }
   sessions: number
   loadAverage: number
   rounds: Round[]
@@ -48,6 +52,7 @@ export function summarize(
     system: system.id,
     label: system.label,
     load: median.load,
+    cpuPerRequest: medianOf(rounds.map((round) => round.cpuPerRequest)),
     sessions: median.sessions,
     loadAverage: Math.max(...rounds.map((round) => round.loadAverage)),
     rounds,
@@ -65,9 +70,15 @@ export function summarize(
       rps: run.load.rps / baseline.load.rps,
       p50: run.load.p50 / baseline.load.p50,
       p99: run.load.p99 / baseline.load.p99,
+      cpu: run.cpuPerRequest / baseline.cpuPerRequest,
     }
   }
   return run
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN
 }
 
 function merge(all: ProxyStats[]): ProxyStats {

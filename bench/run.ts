@@ -6,6 +6,7 @@
 // per round, default 3), BENCH_WARMUP (seconds before each, default 0.5), BENCH_JVM_WARMUP (seconds of mixed traffic per DynamoDB system
 // before the first run, default 3: DynamoDB Local's JIT doubles its speed in the first seconds),
 // BENCH_CONNECTIONS (default 16), BENCH_ONLY (comma-separated workload ids, e.g. W2,W4),
+// BENCH_SYSTEMS (comma-separated system ids, e.g. bare-noop,lib-memory; the bare app always runs),
 // BENCH_SKIP_MICRO=1.
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb'
 // @ts-expect-error: a plain-JavaScript script shared with `npm run dynamodb-local`, without types
@@ -32,6 +33,7 @@ const settings: Settings = {
   largeSessions: 64,
 }
 const only = process.env.BENCH_ONLY?.split(',').map((id) => id.trim())
+const onlySystems = process.env.BENCH_SYSTEMS?.split(',').map((id) => id.trim())
 const LIBRARY_TABLE = 'bench_sessions'
 const CONNECT_TABLE = 'bench_connect_sessions'
 /** The whole benchmark may take this long; then it stops, whatever it is doing. */
@@ -68,7 +70,9 @@ try {
   log(`DynamoDB Local at ${ddb.endpoint}, counting proxy at ${endpoint}`)
 
   // Every server runs for the whole benchmark; only the one under load does any work.
-  const list = systems({ compression: compression.supported })
+  const list = systems({ compression: compression.supported }).filter(
+    (system) => !onlySystems || system.baseline || onlySystems.includes(system.id),
+  )
   const servers = new Map<string, Child>()
   await Promise.all(
     list.map(async (system) => {
@@ -143,7 +147,7 @@ try {
         const pool = workload.sessions === 'none' ? [] : (sessionCookies?.[workload.sessions] ?? [])
         // Each round goes on down the session list where the previous one stopped.
         const offset = (rounds.get(system.id) ?? []).reduce((total, done) => total + done.sent, 0)
-        const result = await measure(system, server.port, (n) => workload.next(n + offset, pool), {
+        const result = await measure(system, server, (n) => workload.next(n + offset, pool), {
           reset: resetProxy,
           stats: proxyStats,
         })
@@ -164,7 +168,8 @@ try {
       log(
         `${workload.id} ${system.id}: ${run.load.rps.toFixed(0)} req/s ` +
           `(rounds: ${run.rounds.map((round) => round.load.rps.toFixed(0)).join(', ')}), ` +
-          `p50 ${run.load.p50.toFixed(2)} ms, p99 ${run.load.p99.toFixed(2)} ms${calls ? `, ${calls}` : ''}` +
+          `p50 ${run.load.p50.toFixed(2)} ms, p99 ${run.load.p99.toFixed(2)} ms, ` +
+          `app CPU ${run.cpuPerRequest.toFixed(1)} µs/request${calls ? `, ${calls}` : ''}` +
           (Object.keys(run.load.errors).length ? `, errors ${JSON.stringify(run.load.errors)}` : ''),
       )
     }
@@ -235,14 +240,19 @@ async function seed(origin: string, path: string, count: number): Promise<string
   return cookies
 }
 
+/** The server process's CPU time so far (user + system), in microseconds. */
+async function appCpu(server: Child): Promise<number> {
+  return (await ask<{ micros: number }>(server.process, 'cpu', 'cpu')).micros
+}
+
 /** Warm-up (not counted), then the measured window, whose DynamoDB calls are all finished before they are read. */
 async function measure(
   system: System,
-  port: number,
+  server: Child,
   next: Parameters<typeof runLoad>[0]['next'],
   proxy: { reset: () => Promise<unknown>; stats: () => Promise<ProxyStats> },
 ): Promise<Round> {
-  const origin = `http://127.0.0.1:${port}`
+  const origin = `http://127.0.0.1:${server.port}`
   const base = { origin, connections: settings.connections, next }
   let sent = 0
   // The warm-up walks the session list too, and the measured window goes on where it stopped.
@@ -250,9 +260,11 @@ async function measure(
   await proxy.reset()
   const loadAverage = machine().loadAverage[0] ?? 0
   const offset = sent
+  const cpuBefore = await appCpu(server)
   const load = await runLoad({ ...base, seconds: settings.seconds, next: (n) => next(n + offset) })
+  const cpuPerRequest = ((await appCpu(server)) - cpuBefore) / Math.max(1, load.requests)
   sent += load.sent
-  const round: Round = { load, sent, sessions: 0, loadAverage }
+  const round: Round = { load, sent, sessions: 0, loadAverage, cpuPerRequest }
   if (system.dynamodb) round.stats = await proxy.stats()
   return round
 }

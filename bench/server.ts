@@ -76,5 +76,16 @@ if (
   if ('keepAliveTimeout' in server) server.keepAliveTimeout = 60_000
 }
 
+// The app's own CPU time (user + system, microseconds), read by the benchmark before and after
+// each measured window: with the load generator in another process, this is what requests cost.
+process.on('message', (message: unknown) => {
+  if (message === 'cpu') process.send?.({ type: 'cpu', micros: cpuMicros() })
+})
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage()
+  return user + system
+}
+
 // The parent going away ends this process too: nothing is left behind.
 process.on('disconnect', () => process.exit(0))

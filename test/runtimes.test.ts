@@ -1,13 +1,13 @@
 // The portable conformance suite (test/runtimes/suite.ts) on Node, Deno, Bun and workerd, each
 // importing the built package; one vitest test per case per runtime. A cookie minted on Deno is
 // read on the other three, and one minted on workerd is read on Deno.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
-import { buildPackage, type Runtime, type RuntimeRun, root, runRuntime } from './runtimes/run.ts'
+import { buildPackage, type Runtime, type RuntimeRun, root, runRuntime, runtimes } from './runtimes/run.ts'
 import { type CaseResult, cases } from './runtimes/suite.ts'
 
 const ACCEPTS = 'cross-runtime: accepts'
@@ -109,4 +109,54 @@ describe('scripts/check-portable.mjs', () => {
       await rm(folder, { recursive: true, force: true })
     }
   })
+})
+
+// Deno 2.9 prints a deprecation warning once a Deno.serve handler reads request.signal (its legacy
+// abort fires on successful responses too). The library never reads it on Deno: a server that
+// creates, reads, changes, moves and ends sessions prints nothing to stderr. Uses the package
+// built by the beforeAll above.
+describe('a Deno.serve server using the built package', () => {
+  test('prints nothing to stderr', async () => {
+    const [deno, , ...flags] = runtimes.deno
+    const args = ['run', ...flags.filter((flag) => flag.startsWith('--')), 'test/runtimes/deno-serve.ts']
+    const server = spawn(deno, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    const closed = new Promise((resolve) => server.once('close', resolve))
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no READY line; stderr: ${stderr}`)), 30_000)
+        let stdout = ''
+        server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk
+          const match = /READY (\d+)/.exec(stdout)
+          if (match) {
+            clearTimeout(timer)
+            resolve(match[1] as string)
+          }
+        })
+      })
+      let cookie = ''
+      const send = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: cookie ? { cookie } : {} })
+        const set = response.headers.getSetCookie()[0]?.split(';')[0]
+        if (set) cookie = set
+        return response.text()
+      }
+      expect(await send('/none')).toBe('no session here')
+      expect(await send('/write')).toBe('1')
+      expect(await send('/write')).toBe('2')
+      expect(await send('/read')).toBe('2')
+      expect(await send('/regenerate')).toBe('moved')
+      expect(await send('/read')).toBe('2')
+      expect(await send('/destroy')).toBe('ended')
+      expect(await send('/read')).toBe('0')
+    } finally {
+      server.kill('SIGTERM')
+      await closed
+    }
+    expect(stderr).toBe('')
+  }, 60_000)
 })

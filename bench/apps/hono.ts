@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import { type SessionEnv, type SessionOptions, session } from '../../src/adapters/hono.ts'
 import type { Store } from '../../src/index.ts'
-import { largeSession, smallSession } from '../data.ts'
+import { largeSession, profileSession, smallSession } from '../data.ts'
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'
 
@@ -26,13 +26,18 @@ export function sessionApp(store: Store, options: Partial<SessionOptions> = {}) 
     for (const [key, value] of Object.entries(smallSession(index))) await c.get('session').set(key, value)
     return c.text('seeded')
   })
+  app.post('/seed-profile', async (c) => {
+    const data = profileSession(Number(c.req.query('i') ?? 0))
+    for (const [key, value] of Object.entries(data)) await c.get('session').set(key, value)
+    return c.text('seeded')
+  })
   app.post('/seed-large', async (c) => {
     const data = largeSession(Number(c.req.query('i') ?? 0))
     for (const [key, value] of Object.entries(data)) await c.get('session').set(key, value)
     return c.text('seeded')
   })
   app.get('/none', (c) => c.text('no session here'))
-  app.get('/read', async (c) => c.text(`hello ${await c.get('session').get('user')}`))
+  app.get('/read', async (c) => c.text(`hello ${userName(await c.get('session').get('user'))}`))
   app.post('/write', async (c) => {
     const count = Number((await c.get('session').get('count')) ?? 0) + 1
     await c.get('session').set('count', count)
@@ -68,6 +73,7 @@ export function bareApp({ noopMiddleware = false } = {}) {
     })
   }
   app.post('/seed', (c) => c.text('seeded'))
+  app.post('/seed-profile', (c) => c.text('seeded'))
   app.post('/seed-large', (c) => c.text('seeded'))
   app.get('/none', (c) => c.text('no session here'))
   app.get('/read', (c) => c.text('hello user-0'))
@@ -76,4 +82,9 @@ export function bareApp({ noopMiddleware = false } = {}) {
   app.get('/large/read', (c) => c.text('0 items'))
   app.post('/large/write', (c) => c.text('1'))
   return app
+}
+
+/** The small session's user is a name; the 1.2 KB one's is an object with one. */
+function userName(user: unknown): unknown {
+  return typeof user === 'object' && user !== null ? (user as { name?: unknown }).name : user
 }

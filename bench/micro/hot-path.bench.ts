@@ -156,6 +156,12 @@ describe('one request through the middleware (MemoryStore)', async () => {
       async (r) => new Response(String(await getSession(r).get('user'))),
     )
   })
+  bench('cookie, change one value, encrypt: true', async () => {
+    await sealed.withSession(request('/write', sealed.cookie), async (r) => {
+      await getSession(r).set('count', ++counter)
+      return new Response('ok')
+    })
+  })
   bench('cookie, read one value of a 50 KB session (W6r)', async () => {
     await large.withSession(
       request('/large/read', large.cookie),

@@ -1,4 +1,4 @@
-import { parseCookie, type SerializeOptions, stringifySetCookie } from 'cookie'
+import { type SerializeOptions, stringifySetCookie } from 'cookie'
 import type { ConfigError } from '../errors.ts'
 import {
   aBoolean,
@@ -47,12 +47,20 @@ const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 export const MAX_COOKIE_AGE = MAX_COOKIE_AGE_SECONDS
 const OWNER = 'Session'
 
+/**
+ * How many cookies of the session's name a request may offer: an old one left at a narrower
+ * Path, or a Domain cookie set by a subdomain, can come before the right one. More are ignored,
+ * so a header stuffed with junk costs a bounded number of signature checks.
+ */
+export const MAX_SESSION_COOKIES = 3
+
 /** The session cookie, its options validated once: reads it from requests and writes Set-Cookie values. */
 export interface SessionCookie {
   name: string
   /** True when the cookie outlives the browser session and must be renewed as the session slides. */
   persistent: boolean
-  read(request: Request): string | undefined
+  /** The values of the cookies of this name, in the order sent, at most MAX_SESSION_COOKIES. */
+  values(request: Request): string[]
   /**
    * The Set-Cookie header for `value`. `maxAge` overrides the options' for this session: seconds
    * (at most 400 days; none left expires it), or 'browser' for a browser-session cookie.
@@ -109,9 +117,9 @@ export function createSessionCookie(options: CookieOptions = {}): SessionCookie 
   return {
     name,
     persistent: options.maxAge !== undefined,
-    read(request) {
+    values(request) {
       const header = request.headers.get('cookie')
-      return header ? parseCookie(header)[name] : undefined
+      return header ? cookieValues(header, name) : []
     },
     serialize(value, maxAge) {
       if (maxAge === undefined) return stringifySetCookie(name, value, attributes)
@@ -124,6 +132,31 @@ export function createSessionCookie(options: CookieOptions = {}): SessionCookie 
       const { maxAge: _, ...rest } = attributes
       return stringifySetCookie(name, '', { ...rest, expires: new Date(0), maxAge: 0 })
     },
+  }
+}
+
+/**
+ * The values of the cookies named `name` in a Cookie header, in order: browsers send the one
+ * with the longest Path first. Parsed as the `cookie` package does (trimmed, %-decoded when
+ * valid), but only the pairs of this name are kept.
+ */
+export function cookieValues(header: string, name: string): string[] {
+  const values: string[] = []
+  for (const pair of header.split(';')) {
+    const equals = pair.indexOf('=')
+    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue
+    values.push(decode(pair.slice(equals + 1).trim()))
+    if (values.length === MAX_SESSION_COOKIES) break
+  }
+  return values
+}
+
+function decode(value: string): string {
+  if (!value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
   }
 }
 

@@ -1,6 +1,5 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds, type Store } from '../store/store.ts'
-import { snapshot } from './changes.ts'
 import { expiresAt, storedExpiry } from './expiry.ts'
 import type { ErrorHandler, ExpiryPolicy } from './options.ts'
 import type { Sealer } from './sealing.ts'
@@ -24,12 +23,12 @@ export async function loadSession(ctx: LoadContext, id: string): Promise<StoredS
   const record = await storeCall('load', () => ctx.store.load(key))
   const now = nowInSeconds()
   if (!record || record.expiresAt <= now) return undefined
-  const { data, staleKeys } = await ctx.sealer.decode(record.data)
+  const { data, json, staleKeys } = await ctx.sealer.decode(record.data)
   // Expiry is recomputed with today's options and the session's own choice, so shortening
   // maxStale, maxAge or the session's expiry takes effect at once.
   const expiry = storedExpiry(new Map(Object.entries(data)))
   if (expiresAt(ctx.policy, record.createdAt, record.updatedAt, expiry) <= now) return undefined
-  return { record: { ...record, data }, json: snapshot(data), encoded: record.data, staleKeys }
+  return { record: { ...record, data }, json, encoded: record.data, staleKeys }
 }
 
 /**

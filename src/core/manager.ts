@@ -1,13 +1,7 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds } from '../store/store.ts'
-import {
-  hashSessionId,
-  importSigningKeys,
-  looksSigned,
-  signSessionId,
-  type VerifiedSessionId,
-  verifySignedSessionId,
-} from './crypto.ts'
+import { createCookieChecker } from './cookie-check.ts'
+import { hashSessionId, importSigningKeys, signSessionId } from './crypto.ts'
 import { type LoadContext, loaderFor } from './load.ts'
 import { resolveOptions, type SessionOptions } from './options.ts'
 import { type CookieChange, plannedExpiry, planSave, type SavePlan } from './plan.ts'
@@ -22,11 +16,14 @@ import { createSessionState, Session, type SessionData, type SessionState } from
 // contract) and src/errors.ts; it knows neither DynamoDB nor any framework. This file wires one
 // middleware's parts together; a request flows open() → handler → commit().
 
-/** How many recent cookies' checks and store keys each middleware remembers. */
-const RECENT_COOKIES = 1000
+/** How many recent sessions' store keys each middleware remembers. */
+const RECENT_SESSIONS = 10_000
 
 export interface SessionManager<Data extends SessionData> {
-  /** Reads and verifies the cookie (no store I/O) and attaches the session to the request. */
+  /**
+   * Attaches a session to the request, touching nothing of it: the cookie is read and verified
+   * on the session's first use, and the store read after that.
+   */
   open(request: Request): Promise<Session<Data>>
   /** Saves what the handler changed and adds the cookie to the response. */
   commit(session: Session<Data>, response: Response, request: Request): Promise<Response>
@@ -64,22 +61,11 @@ export function createSessionManager<Data extends SessionData>(
   const { secrets, store, policy, cookie, encrypt, onError } = resolveOptions(options)
   const keys = importSigningKeys(secrets)
   const states = new WeakMap<Session<Data>, SessionState>()
-  // A returning visitor sends the same cookie again and again: its check (HMAC) and its store
-  // key (SHA-256) are remembered, so a repeat request makes no WebCrypto call. `false` remembers
-  // a cookie that did not verify.
-  const verifiedCookies = new RecentMap<string, VerifiedSessionId | false>(RECENT_COOKIES)
-  const storeKeys = new RecentMap<string, string>(RECENT_COOKIES)
-
-  const verify = async (value: string): Promise<VerifiedSessionId | undefined> => {
-    // Junk is refused before the cache, so the cache holds only id-shaped values (87 characters).
-    if (!looksSigned(value)) return undefined
-    let verified = verifiedCookies.get(value)
-    if (verified === undefined) {
-      verified = (await verifySignedSessionId(value, await keys)) ?? false
-      verifiedCookies.set(value, verified)
-    }
-    return verified || undefined
-  }
+  // A returning visitor sends the same cookie again and again: its check (HMAC, in
+  // cookie-check.ts) and its store key (SHA-256) are remembered, so a repeat request makes no
+  // WebCrypto call.
+  const cookies = createCookieChecker(cookie, secrets, keys)
+  const storeKeys = new RecentMap<string, string>(RECENT_SESSIONS)
 
   const storeKey = async (id: string): Promise<string> => {
     let key = storeKeys.get(id)
@@ -102,15 +88,17 @@ export function createSessionManager<Data extends SessionData>(
     lifetime: number | 'browser' | undefined,
   ): Promise<string> => {
     const [newest] = await keys
-    const value = await signSessionId(state.id as string, newest as CryptoKey)
-    return cookie.serialize(value, typeof lifetime === 'number' ? lifetime - nowInSeconds() : lifetime)
+    const signed = await signSessionId(state.id as string, newest as CryptoKey)
+    // The browser sends it back next: known, its check (and so session.id) needs no WebCrypto.
+    cookies.remember(signed, state.id as string)
+    return cookie.serialize(signed, typeof lifetime === 'number' ? lifetime - nowInSeconds() : lifetime)
   }
 
   return {
     async open(request) {
-      const value = cookie.read(request)
-      const verified = value === undefined ? undefined : await verify(value)
-      const state = createSessionState({ verified, present: value !== undefined })
+      const state = createSessionState({ verified: undefined, present: false })
+      state.cookie = cookies.checkFor(request, state)
+      if (!cookies.canVerifyNow) await state.cookie.verify()
       const session = new Session<Data>(state, {
         load: loaderFor(loading, request, state),
         expiresAt: () => plannedExpiry(state, planContext()),
@@ -124,18 +112,22 @@ export function createSessionManager<Data extends SessionData>(
       const state = stateOf(session)
       // A failed load fails closed even when the handler caught the error and carried on.
       if (state.failure) return state.failure.response
-      // Never used: nothing to save and no cookie to change. Returning before request.signal is
-      // read saves the abort signal that some servers (@hono/node-server) only make on demand.
+      // Never used: nothing to save and no cookie to change, and nothing of the request read.
       if (!state.loaded) return response
-      // A 5xx means the handler failed part way, and an aborted request's client never sees the
-      // cookie: either way what the handler changed is not saved.
-      if (response.status >= 500 || request.signal.aborted) return response
+      // A 5xx means the handler failed part way: what it changed is not saved.
+      if (response.status >= 500) return response
       let change: CookieChange
       let plan: SavePlan
       try {
-        const context = planContext()
-        plan = planSave(state, context)
-        change = await applySave(saving, state, plan)
+        plan = planSave(state, planContext())
+        // An aborted request's client never sees the cookie: nothing is saved. Asked only when
+        // there is something to write, as some servers (@hono/node-server) make the signal on demand.
+        if (plan.kind !== 'nothing' && clientWentAway(request)) return response
+        // A read (nothing to write, nothing destroyed) needs no trip through the store calls.
+        change =
+          plan.kind === 'nothing' && state.obsoleteIds.length === 0
+            ? plan.cookie
+            : await applySave(saving, state, plan)
       } catch (error) {
         if (!(error instanceof SessionError)) throw error
         return (await onError(error, request, 'save')) ?? response
@@ -159,6 +151,17 @@ export function createSessionManager<Data extends SessionData>(
     return state
   }
 }
+
+/**
+ * True when the client of `request` is gone. Deno.serve's request.signal also aborts once a
+ * response is sent (its legacy behaviour), and Deno 2.9 warns on stderr once a handler reads it:
+ * on Deno the signal is not read, and a request aborted mid-way saves like a finished one.
+ */
+function clientWentAway(request: Request): boolean {
+  return !IS_DENO && request.signal.aborted
+}
+
+const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object'
 
 /** Appends, never replaces; a response from fetch() has immutable headers, so it is copied first. */
 function appendSetCookie(response: Response, header: string): Response {

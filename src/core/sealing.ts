@@ -2,6 +2,7 @@ import { defaults, seal, unseal } from 'iron-webcrypto'
 import { ConfigError, SessionError } from '../errors.ts'
 import { setOwn } from '../store/store.ts'
 import { isCryptoKey, type Secret } from './crypto.ts'
+import { RecentMap } from './recent.ts'
 import type { SessionData } from './session.ts'
 
 // Session values sealed at rest with iron (AES-256-CBC and HMAC-SHA256 through WebCrypto).
@@ -14,6 +15,16 @@ const SEALED = '$sealed'
 const PLAIN = '$plain'
 const IRON_PREFIX = 'Fe26.2*'
 
+// Unsealing costs six WebCrypto calls (two PBKDF2 key derivations, an HMAC check, a decryption)
+// per value, and a returning visitor's values come back sealed the same until they change: each
+// sealer remembers what recent seals held, keyed by the whole sealed string, so a seal it has
+// met once costs a JSON.parse. A seal altered in any way is another key and is checked in
+// full; the cache belongs to one middleware and so to its secrets, and a retired secret's seal
+// was never unsealed by a middleware without it. A seal this sealer made is remembered too: the
+// next request reads back what this one wrote. Bounded by characters held, sealed and plain:
+// 8 million (8 to 16 MB), so the ~2 KB of seals of a few thousand sessions stay.
+const REMEMBERED_CHARACTERS = 8_000_000
+
 export interface Sealer {
   /** Seals when encryption is on; otherwise returns the value as it is. */
   encode(value: unknown): Promise<unknown>
@@ -21,7 +32,14 @@ export interface Sealer {
    * Unseals what is sealed, whatever the option says now, and names the stale keys: those in
    * the other form, or sealed by an older secret, to be rewritten so old secrets can retire.
    */
-  decode(data: SessionData): Promise<{ data: SessionData; staleKeys: string[] }>
+  decode(data: SessionData): Promise<DecodedData>
+}
+
+export interface DecodedData {
+  data: SessionData
+  /** Each decoded value as JSON (JSON.stringify's), made while decoding: the dirty check's snapshot. */
+  json: Map<string, string>
+  staleKeys: string[]
 }
 
 export function createSealer(secrets: readonly Secret[], encrypt: boolean): Sealer {
@@ -42,16 +60,36 @@ export function createSealer(secrets: readonly Secret[], encrypt: boolean): Seal
       }),
   )
   const byId = passwords.then((list) => Object.fromEntries(list.map(({ id, secret }) => [id, secret])))
+  const unsealed = new RecentMap<string, string>(
+    REMEMBERED_CHARACTERS,
+    (sealed, json) => sealed.length + json.length,
+  )
+
+  /** The JSON of what `sealed` holds; throws when it does not unseal under the secrets. */
+  const unsealJson = async (sealed: string): Promise<string> => {
+    let json = unsealed.get(sealed)
+    if (json === undefined) {
+      // Iron's own JSON text is parsed and written back once, so the snapshot is JSON.stringify's.
+      json = JSON.stringify(await unseal(sealed, await byId, defaults))
+      remember(sealed, json)
+    }
+    return json
+  }
+  const remember = (sealed: string, json: string) => unsealed.set(sealed, json)
 
   return {
     async encode(value) {
       if (!encrypt) return wrapperKey(value) === undefined ? value : { [PLAIN]: value }
       const [newest] = await passwords
-      return { [SEALED]: await seal(value, newest as { id: string; secret: string }, defaults) }
+      const sealed = await seal(value, newest as { id: string; secret: string }, defaults)
+      // The next request reads back what this one wrote: it unseals for free.
+      remember(sealed, JSON.stringify(value))
+      return { [SEALED]: sealed }
     },
 
     async decode(stored) {
       const data: SessionData = {}
+      const json = new Map<string, string>()
       const staleKeys: string[] = []
       for (const [key, value] of Object.entries(stored)) {
         const sealed = isSealed(value)
@@ -59,10 +97,10 @@ export function createSealer(secrets: readonly Secret[], encrypt: boolean): Seal
         if (sealed !== encrypt || (sealed && value[SEALED].split('*')[1] !== (await passwords)[0]?.id)) {
           staleKeys.push(key)
         }
-        let plain = wrapperKey(value) === PLAIN ? (value as { [PLAIN]: unknown })[PLAIN] : value
         if (sealed) {
+          let text: string
           try {
-            plain = await unseal(value[SEALED], await byId, defaults)
+            text = await unsealJson(value[SEALED])
           } catch (cause) {
             throw new SessionError(
               'SESSION_UNREADABLE',
@@ -71,10 +109,16 @@ export function createSealer(secrets: readonly Secret[], encrypt: boolean): Seal
               { cause },
             )
           }
+          // Parsed anew for each request: the handler may change its value in place.
+          setOwn(data, key, JSON.parse(text))
+          json.set(key, text)
+        } else {
+          const plain = wrapperKey(value) === PLAIN ? (value as { [PLAIN]: unknown })[PLAIN] : value
+          setOwn(data, key, plain)
+          json.set(key, JSON.stringify(plain))
         }
-        setOwn(data, key, plain)
       }
-      return { data, staleKeys }
+      return { data, json, staleKeys }
     },
   }
 }

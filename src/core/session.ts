@@ -64,6 +64,19 @@ export interface SessionState {
   hadStaleCookie: boolean
   /** False when the request must neither extend the session's expiry nor renew its cookie. */
   keepAlive: boolean
+  /**
+   * The request's session cookie while it is unread: the middleware reads and verifies it on the
+   * session's first use, so a request that never uses its session costs no header read and no
+   * WebCrypto call. Undefined once settled, and for a state made with its cookie already known.
+   */
+  cookie: CookieCheck | undefined
+}
+
+/** Settles the cookie fields of a SessionState (id, storedId, signedWithOlderKey, hadBadCookie). */
+export interface CookieCheck {
+  /** Settles them at once, for the synchronous `id` getter. */
+  now(): void
+  verify(): Promise<void>
 }
 
 /** Reads the live stored session of an id, or undefined. */
@@ -96,6 +109,7 @@ export function createSessionState(cookie: {
     hadBadCookie: cookie.present && !verified,
     hadStaleCookie: false,
     keepAlive: true,
+    cookie: undefined,
   }
 }
 
@@ -109,13 +123,13 @@ export function flashKey(key: string): string {
   return `__flash_${key}__`
 }
 
-let idsOf: (session: Session) => string[]
+let idsOf: (session: Session) => Promise<string[]>
 
 /**
  * Every id whose item belongs to this request's session: its id, and the id regenerate() moved
  * it from until the move is saved. "Log out everywhere else" keeps them all.
  */
-export function ownIds(session: Session): string[] {
+export function ownIds(session: Session): Promise<string[]> {
   return idsOf(session)
 }
 
@@ -133,7 +147,8 @@ export let loadedValues: (session: Session) => Promise<ReadonlyMap<string, unkno
 export class Session<Data extends SessionData = SessionData> {
   // Internal views for the middleware's helpers, kept off the public API.
   static {
-    idsOf = (session) => {
+    idsOf = async (session) => {
+      await session.#state.cookie?.verify()
       const { id, storedId, movedFrom } = session.#state
       return [id, storedId, movedFrom?.id].filter((id) => id !== undefined)
     }
@@ -151,9 +166,10 @@ export class Session<Data extends SessionData = SessionData> {
 
   /**
    * The session id (the cookie's, before signing). A cookie whose session is unknown is not
-   * adopted: once loaded, such a session has a new id.
+   * adopted: once loaded, such a session has a new id. Read first, it verifies the cookie then.
    */
   get id(): string {
+    this.#state.cookie?.now()
     this.#state.id ??= createSessionId()
     return this.#state.id
   }
@@ -292,6 +308,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async destroy(): Promise<void> {
     const state = this.#state
+    await state.cookie?.verify()
     for (const id of [state.storedId, state.movedFrom?.id]) if (id !== undefined) state.obsoleteIds.push(id)
     state.storedId = undefined
     state.movedFrom = undefined
@@ -312,6 +329,7 @@ export class Session<Data extends SessionData = SessionData> {
 }
 
 async function readSession(state: SessionState, loadStored: LoadStored): Promise<LoadedSession> {
+  await state.cookie?.verify()
   const stored = state.storedId === undefined ? undefined : await loadStored(state.storedId)
   if (!stored && state.storedId !== undefined) {
     // An unknown id is never adopted: the client may have chosen it.

@@ -43,7 +43,7 @@ export async function destroyUserSessions(
   userId: string,
   { except, settleMs = 1000 }: DestroyUserSessionsOptions = {},
 ): Promise<number> {
-  const keepIds = except instanceof Session ? ownIds(except) : except ? [except.id] : []
+  const keepIds = except instanceof Session ? await ownIds(except) : except ? [except.id] : []
   const keep = new Set(await Promise.all(keepIds.map(hashSessionId)))
   const ended = new Set<string>()
   for (const look of [1, 2]) {

@@ -13,7 +13,9 @@ import {
  * shared between instances.
  */
 export class MemoryStore implements Store {
-  readonly #records = new Map<string, SessionRecord>()
+  // Data is kept as JSON text, as a real store keeps it: every load hands out a copy of its own
+  // (JSON.parse, cheaper than structuredClone), and nothing a caller does to it reaches the store.
+  readonly #records = new Map<string, StoredRecord>()
   /** Who deleted what, so a repeated delete-if-live recognises its own (as DynamoDB's tokens do). */
   readonly #deletedBy = new Map<string, string>()
 
@@ -21,14 +23,14 @@ export class MemoryStore implements Store {
     const record = this.#live(key)
     if (!record) return undefined
     const { writeId: _, ...loaded } = record
-    return structuredClone(loaded)
+    return { ...loaded, data: JSON.parse(record.data) }
   }
 
   async create(record: SessionRecord): Promise<boolean> {
     const taken = this.#records.get(record.key)
     if (taken) return isOwn(taken, record.writeId)
-    const { version: _, ...created } = structuredClone(record)
-    this.#records.set(record.key, created)
+    const { version: _, ...created } = record
+    this.#records.set(record.key, { ...created, data: JSON.stringify(record.data) })
     return true
   }
 
@@ -41,7 +43,7 @@ export class MemoryStore implements Store {
     if (!stored) return false
     if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0))
       return isOwn(stored, record.writeId)
-    stored.data = withChanges(stored.data, structuredClone(record.data), changedKeys)
+    stored.data = JSON.stringify(withChanges(JSON.parse(stored.data), record.data, changedKeys))
     if (options.userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt
@@ -55,7 +57,7 @@ export class MemoryStore implements Store {
       .map((key) => this.#live(key))
       .filter((record) => record?.userId === userId)
       .map((record) => {
-        const { key, createdAt, updatedAt, expiresAt } = record as SessionRecord
+        const { key, createdAt, updatedAt, expiresAt } = record as StoredRecord
         return { key, createdAt, updatedAt, expiresAt }
       })
   }
@@ -78,7 +80,7 @@ export class MemoryStore implements Store {
   }
 
   /** Expired records are dropped as they are met, as DynamoDB's TTL would do eventually. */
-  #live(key: string): SessionRecord | undefined {
+  #live(key: string): StoredRecord | undefined {
     const record = this.#records.get(key)
     if (record && record.expiresAt <= nowInSeconds()) {
       this.#records.delete(key)
@@ -88,8 +90,11 @@ export class MemoryStore implements Store {
   }
 }
 
+/** A record as MemoryStore holds it: its data as JSON text. */
+type StoredRecord = Omit<SessionRecord, 'data'> & { data: string }
+
 /** True when `record` was stored by the write named `writeId`: a repeat of it, not a conflict. */
-function isOwn(record: SessionRecord, writeId: string | undefined): boolean {
+function isOwn(record: StoredRecord, writeId: string | undefined): boolean {
   return writeId !== undefined && record.writeId === writeId
 }
 

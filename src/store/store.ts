@@ -99,5 +99,8 @@ export function withChanges(
 
 /** Sets an own, plain data property: unlike `target[key] = value`, safe for keys like `__proto__`. */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  // __proto__ is Object.prototype's only accessor: any other key assigns as it defines, faster.
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  } else target[key] = value
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { type CookieOptions, createSessionCookie, MAX_COOKIE_AGE } from '../../src/core/cookie.ts'
+import {
+  type CookieOptions,
+  createSessionCookie,
+  MAX_COOKIE_AGE,
+  MAX_SESSION_COOKIES,
+} from '../../src/core/cookie.ts'
 import { ConfigError, getSession, MemoryStore, sessionMiddleware } from '../../src/index.ts'
 import { app, SECRET } from '../support/harness.ts'
 
@@ -33,8 +38,16 @@ describe('the session cookie by default', () => {
   it('is read from a Cookie header among others', () => {
     const cookie = createSessionCookie()
     const request = new Request('https://app.test/', { headers: { cookie: 'a=1; sid=abc.def; b=2' } })
-    expect(cookie.read(request)).toBe('abc.def')
-    expect(cookie.read(new Request('https://app.test/'))).toBeUndefined()
+    expect(cookie.values(request)).toEqual(['abc.def'])
+    expect(cookie.values(new Request('https://app.test/'))).toEqual([])
+  })
+
+  it('reads every cookie of its name, in the order sent, up to MAX_SESSION_COOKIES', () => {
+    const cookie = createSessionCookie()
+    const header = 'sid=first; a=1; sid = second ; sidx=no; xsid=no; sid=th%69rd; sid=fourth; sid=fifth'
+    const request = new Request('https://app.test/', { headers: { cookie: header } })
+    expect(MAX_SESSION_COOKIES).toBe(3)
+    expect(cookie.values(request)).toEqual(['first', 'second', 'third'])
   })
 })
 
