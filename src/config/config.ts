@@ -4,24 +4,31 @@
 // by the Node loader (src/node/config.ts), so a Worker's bundle carries no YAML parser.
 // src/config/ may read option types from src/core/ and src/dynamodb/; nothing below imports it.
 
-import type { CookieOptions } from '../core/cookie.ts'
-import type { SessionOptions } from '../core/options.ts'
-import type { GarbageCollectionOptions } from '../dynamodb/gc.ts'
-import type { TableOptions } from '../dynamodb/table.ts'
 import { ConfigError, type ConfigSource } from '../errors.ts'
 import { ALL_OPTION_NAMES, closest } from '../option-checks.ts'
+import {
+  BY_ENV,
+  BY_FLAG,
+  CODE_ONLY,
+  camel,
+  ENV_PREFIX,
+  envName,
+  flagName,
+  PARSERS,
+  type SessionConfig,
+  snake,
+} from './options.ts'
+import { BadValue } from './parsers.ts'
 
-/**
- * Every option of the store, the middleware, `createTable` and `collectGarbage`, all optional:
- * the one object they can all be configured from. The defaults stay with each of them.
- */
-export interface SessionConfig
-  extends Partial<Omit<SessionOptions, 'store'>>,
-    Partial<TableOptions>,
-    Partial<Pick<GarbageCollectionOptions, 'segments' | 'rate' | 'maxAttempts'>> {
-  /** A YAML or JSON file of options (`.json` is read as JSON, anything else as YAML). */
-  configFile?: string
-}
+export {
+  ENV_PREFIX,
+  envName,
+  flagName,
+  OPTION_PATHS,
+  type OptionPath,
+  type SessionConfig,
+} from './options.ts'
+export { parseDuration } from './parsers.ts'
 
 export interface ConfigSources<Options extends SessionConfig = SessionConfig> {
   /** Options from code: they win over every other source. The client and `onError` come only from here. */
@@ -47,219 +54,8 @@ export interface ConfigSources<Options extends SessionConfig = SessionConfig> {
 /** A config file, by name: the text of a JSON file, or the parsed content of any file. */
 export type ConfigFile = { name: string; text: string } | { name: string; content: unknown }
 
-export const ENV_PREFIX = 'AWS_DYNAMO_DB_SESSION_'
 const CONFIG_FILE_VARIABLE = `${ENV_PREFIX}CONFIG_FILE`
 const CONFIG_FILE_FLAG = 'config-file'
-
-type Parse = (raw: unknown) => unknown
-
-/** Thrown by a parser; the caller adds which option and source the value came from. */
-class BadValue extends Error {}
-
-const text: Parse = (raw) => {
-  if (typeof raw === 'string') return raw
-  if (typeof raw === 'number') return String(raw) // YAML reads `table_name: 2024` as a number
-  throw new BadValue('a string')
-}
-
-const name: Parse = (raw) => {
-  const value = text(raw) as string
-  if (value === '') throw new BadValue('a non-empty string')
-  return value
-}
-
-const boolean: Parse = (raw) => {
-  if (typeof raw === 'boolean') return raw
-  const value = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined
-  if (value === 'true' || value === 'yes' || value === 'on' || value === '1') return true
-  if (value === 'false' || value === 'no' || value === 'off' || value === '0') return false
-  throw new BadValue('a boolean (true or false)')
-}
-
-/** `compress`: true, false, or the size in bytes from which values are compressed. */
-const booleanOrCount: Parse = (raw) => {
-  try {
-    return boolean(raw)
-  } catch {
-    try {
-      return count(raw)
-    } catch {
-      throw new BadValue('true, false, or a whole number of bytes')
-    }
-  }
-}
-
-const count: Parse = (raw) => {
-  const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value
-  throw new BadValue('a whole number of 1 or more')
-}
-
-const positiveNumber: Parse = (raw) => {
-  const value = typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
-  throw new BadValue('a number above 0')
-}
-
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
-
-const DURATION = 'a duration: whole seconds (3600) or a number with s, m, h, d or w (90s, 5m, 5h, 1d, 2w)'
-
-/** Seconds from a duration; a BadValue, which `set` turns into a ConfigError naming the option, if none. */
-const duration: Parse = (raw) => {
-  const match = typeof raw === 'string' ? /^\s*(\d+)\s*([smhdw]?)\s*$/.exec(raw) : undefined
-  const seconds =
-    typeof raw === 'number'
-      ? raw
-      : match
-        ? Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1)
-        : Number.NaN
-  if (Number.isSafeInteger(seconds) && seconds > 0) return seconds
-  throw new BadValue(DURATION)
-}
-
-/**
- * Seconds, from a whole number of seconds or a number and a unit: `90s`, `5m`, `5h`, `1d`, `2w`.
- * Anything else throws a `ConfigError` (its `option` is 'duration', its `source` 'code').
- *
- * @example
- * parseDuration('5h') // 18000
- */
-export function parseDuration(raw: unknown): number {
-  try {
-    return duration(raw) as number
-  } catch (error) {
-    if (!(error instanceof BadValue)) throw error
-    const shown = typeof raw === 'string' ? JSON.stringify(raw) : String(raw)
-    throw new ConfigError(`parseDuration: ${shown} is not ${error.message}.`, 'duration', 'code')
-  }
-}
-
-const secrets: Parse = (raw) => {
-  let value = raw
-  // In a variable, several secrets are a JSON array; a single secret is taken as it is.
-  if (typeof raw === 'string' && raw.trim().startsWith('[')) {
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      throw new BadValue('a secret, or a JSON array of secrets')
-    }
-  }
-  if (typeof value === 'string' && value !== '') return value
-  if (
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((item) => typeof item === 'string' && item !== '')
-  ) {
-    return value
-  }
-  throw new BadValue('a secret, or a list of secrets')
-}
-
-const oneOf =
-  (...choices: string[]): Parse =>
-  (raw) => {
-    const value = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined
-    if (value !== undefined && choices.includes(value)) return value
-    throw new BadValue(`one of ${choices.join(', ')}`)
-  }
-
-/** Options that are objects or functions, so only code can give them. */
-const CODE_ONLY = ['client', 'credentials', 'onError', 'store', 'onProgress', 'signal'] as const
-
-/** Every option a string can set, as its path in the options object: `maxStale`, `cookie.secure`. */
-type OptionPath =
-  | Exclude<keyof SessionConfig, (typeof CODE_ONLY)[number] | 'configFile' | 'cookie' | 'sortKey'>
-  | `cookie.${keyof CookieOptions}`
-  | `sortKey.${keyof NonNullable<SessionConfig['sortKey']>}`
-
-/** Every option a string can set, with its parser. */
-const OPTIONS = [
-  ['tableName', name],
-  ['region', name],
-  ['endpoint', name],
-  ['consistentRead', boolean],
-  ['keyAttribute', name],
-  ['keyPrefix', text],
-  ['sortKey.attribute', name],
-  ['sortKey.value', text],
-  ['timeout', count],
-  ['dataAttribute', name],
-  ['expiresAttribute', name],
-  ['userAttribute', name],
-  ['userIndex', name],
-  ['secretKey', secrets],
-  ['maxStale', duration],
-  ['maxAge', duration],
-  ['touchAfter', duration],
-  ['cookie.name', name],
-  ['cookie.path', name],
-  ['cookie.domain', name],
-  ['cookie.secure', boolean],
-  ['cookie.httpOnly', boolean],
-  ['cookie.sameSite', oneOf('lax', 'strict', 'none')],
-  ['cookie.partitioned', boolean],
-  ['cookie.maxAge', duration],
-  ['cookie.priority', oneOf('low', 'medium', 'high')],
-  ['readCapacity', count],
-  ['writeCapacity', count],
-  ['maxWaitTime', duration],
-  ['segments', count],
-  ['rate', positiveNumber],
-  ['maxAttempts', count],
-  ['encrypt', boolean],
-  ['compress', booleanOrCount],
-] as const satisfies ReadonlyArray<readonly [OptionPath, Parse]>
-
-// A new option of the store, the middleware, createTable or collectGarbage fails to compile here
-// until it is given a parser above (or listed in CODE_ONLY).
-const everyOptionHasAParser: [Exclude<OptionPath, (typeof OPTIONS)[number][0]>] extends [never]
-  ? true
-  : never = true
-void everyOptionHasAParser
-
-// The option-checks module lets every entry point pass the others' options through; its list must
-// be exactly SessionConfig's options and those only code can give, or this fails to compile.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
-const everyOptionIsKnownToTheChecks: Same<
-  (typeof ALL_OPTION_NAMES)[number],
-  | keyof SessionConfig
-  | keyof Pick<SessionOptions, 'store'>
-  | keyof Pick<GarbageCollectionOptions, 'onProgress' | 'signal'>
-> = true
-void everyOptionIsKnownToTheChecks
-
-/** Every option a string can set, as its path (`maxStale`, `cookie.secure`): the command line's flags come from these. */
-export const OPTION_PATHS: readonly OptionPath[] = OPTIONS.map(([path]) => path)
-export type { OptionPath }
-
-const PARSERS = new Map<string, Parse>(OPTIONS)
-const snake = (word: string) => word.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
-const kebab = (word: string) => word.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
-const camel = (word: string) => word.replace(/[_-]([a-z])/g, (_, letter: string) => letter.toUpperCase())
-
-/**
- * The environment variable of an option.
- *
- * @example
- * envName('cookie.httpOnly') // 'AWS_DYNAMO_DB_SESSION_COOKIE_HTTP_ONLY'
- */
-export function envName(path: string): string {
-  return ENV_PREFIX + path.split('.').map(snake).join('_').toUpperCase()
-}
-
-/**
- * The command-line flag of an option, without its dashes.
- *
- * @example
- * flagName('cookie.httpOnly') // 'cookie-http-only'
- */
-export function flagName(path: string): string {
-  return path.split('.').map(kebab).join('-')
-}
-
-const BY_ENV = new Map(OPTIONS.map(([path]) => [envName(path), path]))
-const BY_FLAG = new Map(OPTIONS.map(([path]) => [flagName(path), path]))
 
 /** What named the config file, for messages: `configFileNamer('environment')` is the variable. */
 export function configFileNamer(source: ConfigSource): string {
