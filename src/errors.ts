@@ -23,6 +23,7 @@ export type SessionErrorCode =
   | 'SESSION_ID_COLLISION'
   | 'SESSION_UNREADABLE'
   | 'SESSION_CONFLICT'
+  | 'SESSION_ENDED'
   | 'STORE_REJECTED'
   | 'INVALID_CONFIG'
   | TableErrorCode

@@ -22,7 +22,12 @@ export function defaultOnError(
   error: SessionError,
   request: Request,
   phase: 'load' | 'save' | 'unseal',
-): Response {
+): Response | undefined {
+  if (error.code === 'SESSION_ENDED') {
+    // Nothing is left to save or fail: the page is served as the handler made it, without a cookie.
+    console.warn(`${describe(error, request)} (served without the change)`)
+    return undefined
+  }
   console.error(`${describe(error, request)} (${phase === 'unseal' ? 'read as no session' : 'fail closed'})`)
   const status = error.code === 'STORE_UNAVAILABLE' ? 503 : 500
   return new Response(status === 503 ? 'Service Unavailable' : 'Internal Server Error', {

@@ -44,6 +44,9 @@ async function applyPlan(ctx: SaveContext, state: SessionState, plan: SavePlan):
       for (const { write, cookie } of plan.writes) {
         if (await tryWrite(ctx, state, plan.record, plan.userChanged, write)) return cookie
       }
+      // Every write refused: the session ended meanwhile, and stays ended. A touch lost nothing;
+      // a change is reported, so the app can tell its user rather than answer as if it were saved.
+      if (plan.writes.some(({ write }) => write.kind !== 'touch')) throw sessionEnded()
       return undefined
     case 'create':
       return create(ctx, state, plan.record, plan.movedFromId)
@@ -99,7 +102,15 @@ async function create(
   }
   if (moved) return 'set'
   await tryDelete(ctx, key)
-  return undefined
+  throw sessionEnded()
+}
+
+function sessionEnded(): SessionError {
+  return new SessionError(
+    'SESSION_ENDED',
+    'The session ended while this request was in flight (a logout, destroy() or a request that emptied it); ' +
+      "this request's changes were not saved, and it sends no session cookie.",
+  )
 }
 
 /** Creates the record under `state.id` (made now if need be), retrying with fresh ids; returns its key. */

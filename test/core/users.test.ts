@@ -136,6 +136,35 @@ describe('log out everywhere, on DynamoDB', () => {
     expect((await sessions.send(whoAmI, cookie?.value)).body).toBe('nobody')
   })
 
+  it('reports a change dropped because a logout ended the session meanwhile, to onError', async () => {
+    const reported: string[] = []
+    const sessions = app(store, {
+      onError: (error, _request, phase) => {
+        reported.push(`${phase}:${error.code}`)
+        return new Response('your change was not saved: you were signed out', { status: 409 })
+      },
+    })
+    const { cookie } = await sessions.send(login('ada-reported'))
+    const loaded = deferred()
+    const loggedOut = deferred()
+    const slow = sessions.send(async (request) => {
+      const session = getSession<{ cart: string[] }>(request)
+      await session.get('cart')
+      loaded.resolve()
+      await loggedOut.promise
+      await session.set('cart', ['late'])
+      return new Response('late')
+    }, cookie?.value)
+    await loaded.promise
+    await destroyUserSessions(store, 'ada-reported', { settleMs: 0 })
+    loggedOut.resolve()
+    const late = await slow
+    expect(reported).toEqual(['save:SESSION_ENDED'])
+    expect(late.response.status).toBe(409)
+    expect(late.cookie).toBeUndefined()
+    expect(await listUserSessions(store, 'ada-reported')).toEqual([])
+  })
+
   it('keeps it destroyed when a request in flight calls regenerate() afterwards', async () => {
     const sessions = app(store)
     const { cookie } = await sessions.send(login('grace-regenerating'))
