@@ -1,5 +1,6 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds } from '../store/store.ts'
+import type { SessionCookie } from './cookie.ts'
 import {
   hashSessionId,
   importSigningKeys,
@@ -61,7 +62,7 @@ export function getSession<Data extends SessionData = SessionData>(request: Requ
 export function createSessionManager<Data extends SessionData>(
   options: SessionOptions,
 ): SessionManager<Data> {
-  const { secrets, store, policy, cookie, encrypt, onError } = resolveOptions(options)
+  const { secrets, store, policy, cookieFor, encrypt, onError } = resolveOptions(options)
   const keys = importSigningKeys(secrets)
   const states = new WeakMap<Session<Data>, SessionState>()
   // A returning visitor sends the same cookie again and again: its check (HMAC) and its store
@@ -94,10 +95,15 @@ export function createSessionManager<Data extends SessionData>(
   const loading: LoadContext = { store, sealer, policy, onError, storeKey }
   const saving: SaveContext = { store, sealer, storeKey }
 
-  const planContext = () => ({ policy, persistentCookie: cookie.persistent, now: nowInSeconds() })
+  const planContext = (cookie: SessionCookie) => ({
+    policy,
+    persistentCookie: cookie.persistent,
+    now: nowInSeconds(),
+  })
 
   /** The Set-Cookie value for `state`'s id, signed by the newest secret, lasting `lifetime`. */
   const signedCookie = async (
+    cookie: SessionCookie,
     state: SessionState,
     lifetime: number | 'browser' | undefined,
   ): Promise<string> => {
@@ -108,12 +114,13 @@ export function createSessionManager<Data extends SessionData>(
 
   return {
     async open(request) {
+      const cookie = cookieFor(request)
       const value = cookie.read(request)
       const verified = value === undefined ? undefined : await verify(value)
       const state = createSessionState({ verified, present: value !== undefined })
       const session = new Session<Data>(state, {
         load: loaderFor(loading, request, state),
-        expiresAt: () => plannedExpiry(state, planContext()),
+        expiresAt: () => plannedExpiry(state, planContext(cookie)),
       })
       states.set(session, state)
       sessionsByRequest.set(request, session)
@@ -130,10 +137,11 @@ export function createSessionManager<Data extends SessionData>(
       // A 5xx means the handler failed part way, and an aborted request's client never sees the
       // cookie: either way what the handler changed is not saved.
       if (response.status >= 500 || request.signal.aborted) return response
+      const cookie = cookieFor(request)
       let change: CookieChange
       let plan: SavePlan
       try {
-        const context = planContext()
+        const context = planContext(cookie)
         plan = planSave(state, context)
         change = await applySave(saving, state, plan)
       } catch (error) {
@@ -143,7 +151,7 @@ export function createSessionManager<Data extends SessionData>(
       if (!change) return response
       return appendSetCookie(
         response,
-        change === 'set' ? await signedCookie(state, plan.cookieLifetime) : cookie.expire(),
+        change === 'set' ? await signedCookie(cookie, state, plan.cookieLifetime) : cookie.expire(),
       )
     },
 
