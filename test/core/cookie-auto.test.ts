@@ -364,8 +364,10 @@ describe('the checked results of a cookie function are kept, a bounded number of
     const cookieFor = createCookieChooser((request) => {
       calls++
       const domain = request.headers.get('x-domain') ?? ''
-      // Alternate the key order: equal options must still be one cache entry.
-      return calls % 2 ? { domain, sameSite: 'lax' } : { sameSite: 'lax', domain, maxAge: undefined }
+      // Alternate the key order, and an undefined (not given) option: still one cache entry.
+      return calls % 2
+        ? { domain, sameSite: 'lax' }
+        : ({ sameSite: 'lax', domain, maxAge: undefined } as unknown as CookieOptions)
     })
     const first = cookieFor(request('a.test'))
     expect(cookieFor(request('a.test'))).toBe(first)
@@ -409,5 +411,16 @@ describe("Rack's lambda same_site: SameSite chosen per request", () => {
       ).samesite
     expect(await sameSite(modern)).toBe('None')
     expect(await sameSite(ios12)).toBe('Lax')
+  })
+})
+
+describe('genid and defer are not offered (docs/security.md says why)', () => {
+  it('refuses both as unknown options, at factory time', () => {
+    for (const option of ['genid', 'defer']) {
+      const make = () =>
+        sessionMiddleware({ secretKey: SECRET, store, [option]: option === 'defer' ? true : () => 'id' })
+      expect(make).toThrow(ConfigError)
+      expect(make).toThrow(`Unknown Session option "${option}"`)
+    }
   })
 })
