@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDynamoDBSessionStorage } from '../../src/adapters/react-router-storage.ts'
 import {
   COOKIE_RESULTS_KEPT,
   type CookieOptions,
@@ -422,5 +423,19 @@ describe('genid and defer are not offered (docs/security.md says why)', () => {
       expect(make).toThrow(ConfigError)
       expect(make).toThrow(`Unknown Session option "${option}"`)
     }
+  })
+})
+
+describe("React Router's storage, whose commitSession() gets no request", () => {
+  it("refuses 'auto', a cookie function and trustProxy instead of silently taking plain HTTP's answer", () => {
+    const refused = (options: object) => () =>
+      createDynamoDBSessionStorage({ secretKey: SECRET, store, ...options })
+    expect(refused({ cookie: { secure: 'auto' } })).toThrow(
+      `createDynamoDBSessionStorage option "cookie.secure" cannot be 'auto': React Router's commitSession() is given no request to decide it by.`,
+    )
+    expect(refused({ cookie: { sameSite: 'auto' } })).toThrow(/"cookie.sameSite" cannot be 'auto'/)
+    expect(refused({ cookie: () => ({}) })).toThrow(/"cookie" cannot be a function/)
+    expect(refused({ trustProxy: true })).toThrow(ConfigError)
+    expect(refused({ cookie: { secure: true, sameSite: 'none' } })).not.toThrow()
   })
 })
