@@ -7,7 +7,7 @@ export {
   type SessionConfig,
 } from './config/config.ts'
 
-export type { CookieOptions } from './core/cookie.ts'
+export type { CookieOptions, CookieOptionsFor } from './core/cookie.ts'
 export { hashSessionId, type Secret } from './core/crypto.ts'
 export type { SessionExpiry } from './core/expiry.ts'
 export { getSession } from './core/manager.ts'

@@ -33,6 +33,7 @@ export const ALL_OPTION_NAMES = [
   'maxAge',
   'touchAfter',
   'cookie',
+  'trustProxy',
   'encrypt',
   'onError',
   // the store

@@ -10,7 +10,7 @@ import { type CookieOptions, createSessionCookie } from '../core/cookie.ts'
 import { createSessionManager } from '../core/manager.ts'
 import type { SessionOptions } from '../core/options.ts'
 import { flashKey, loadedValues, type Session as StoredSession } from '../core/session.ts'
-import type { SessionError } from '../errors.ts'
+import { ConfigError, type SessionError } from '../errors.ts'
 
 /** React Router's `createCookie` options that this storage takes besides its own. */
 export interface StorageCookieOptions extends CookieOptions {
@@ -42,6 +42,30 @@ const PER_CALL_ATTRIBUTES = [
   'sameSite',
   'partitioned',
 ]
+
+/**
+ * React Router's `commitSession(session)` is given no request, so the options decided per request
+ * ('auto', a cookie function, trustProxy) would silently take the plain-HTTP answer: refused.
+ */
+function refusePerRequestOptions(options: DynamoDBSessionStorageOptions): void {
+  const cookie: unknown = options?.cookie
+  const { secure, sameSite } = (options?.cookie ?? {}) as StorageCookieOptions
+  const perRequest: [option: string, given: boolean, what: string][] = [
+    ['cookie', typeof cookie === 'function', 'a function'],
+    ['cookie.secure', secure === 'auto', "'auto'"],
+    ['cookie.sameSite', sameSite === 'auto', "'auto'"],
+    ['trustProxy', options?.trustProxy !== undefined, String(options?.trustProxy)],
+  ]
+  const refused = perRequest.find(([, given]) => given)
+  if (refused === undefined) return
+  const [option, , given] = refused
+  throw new ConfigError(
+    `createDynamoDBSessionStorage option "${option}" cannot be ${given}: React Router's commitSession() is given ` +
+      'no request to decide it by. Give the cookie options for how the app is served (secure: true over HTTPS).',
+    option,
+    'code',
+  )
+}
 
 /** What this storage keeps beside each React Router session it handed out. */
 interface Origin {
@@ -86,6 +110,7 @@ export function createDynamoDBSessionStorage<Data = SessionData, FlashData = Dat
         'object: this storage signs the cookie itself.',
     )
   }
+  refusePerRequestOptions(options)
   const cookie = { ...cookieOptions, name: cookieOptions.name ?? DEFAULT_COOKIE_NAME }
   const manager = createSessionManager({
     ...options,
@@ -181,6 +206,7 @@ function withOptions(header: string, options: SerializeOptions | undefined, expi
  * answers; a session sealed under a retired secret reads as no session.
  */
 function rejectStoreFailures(error: SessionError, _request: Request, phase: string): undefined {
-  if (phase === 'unseal') return undefined
+  // An unreadable seal reads as no session; a session ended meanwhile stays ended, with no cookie.
+  if (phase === 'unseal' || error.code === 'SESSION_ENDED') return undefined
   throw error
 }

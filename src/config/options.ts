@@ -62,6 +62,7 @@ const OPTIONS = [
   ['maxStale', duration],
   ['maxAge', duration],
   ['touchAfter', duration],
+  ['trustProxy', boolean],
   ['cookie.name', name],
   ['cookie.path', name],
   ['cookie.domain', name],

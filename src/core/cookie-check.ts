@@ -22,8 +22,11 @@ export interface CookieChecker {
    * verified (through WebCrypto) before the session is handed out, for a synchronous `session.id`.
    */
   canVerifyNow: boolean
-  /** The check of `request`'s cookie, for `state`: it settles the state's cookie fields once. */
-  checkFor(request: Request, state: SessionState): CookieCheck
+  /**
+   * The check of `request`'s cookie, for `state`: it settles the state's cookie fields once.
+   * `cookieOf` gives the request's cookie options, asked only when the cookie is first read.
+   */
+  checkFor(request: Request, state: SessionState, cookieOf: () => SessionCookie): CookieCheck
   /** Remembers that `signed` (a cookie this middleware just signed with its newest key) holds `id`. */
   remember(signed: string, id: string): void
 }
@@ -33,11 +36,7 @@ export interface CookieChecker {
  * visitor sends the same cookie again and again, so a repeat costs no HMAC. Of several cookies of
  * the session's name, the first that verifies is used; one that fails never reaches the store.
  */
-export function createCookieChecker(
-  cookie: SessionCookie,
-  secrets: readonly Secret[],
-  keys: Promise<CryptoKey[]>,
-): CookieChecker {
+export function createCookieChecker(secrets: readonly Secret[], keys: Promise<CryptoKey[]>): CookieChecker {
   // `false` remembers a cookie that did not verify. Junk is refused before the cache, so the
   // cache holds only id-shaped values (87 characters).
   const checks = new RecentMap<string, VerifiedSessionId | false>(RECENT_COOKIES)
@@ -71,7 +70,7 @@ export function createCookieChecker(
 
   return {
     canVerifyNow,
-    checkFor(request, state) {
+    checkFor(request, state, cookieOf) {
       let values: string[] | undefined
       let verifying: Promise<void> | undefined
       const settle = (verified: VerifiedSessionId | undefined) => {
@@ -84,7 +83,7 @@ export function createCookieChecker(
       }
       const check: CookieCheck = {
         now() {
-          values ??= cookie.values(request)
+          values ??= cookieOf().values(request)
           for (const value of values) {
             const verified = verifyNow(value)
             if (verified) return settle(verified)
@@ -93,7 +92,7 @@ export function createCookieChecker(
         },
         verify() {
           verifying ??= (async () => {
-            values ??= cookie.values(request)
+            values ??= cookieOf().values(request)
             for (const value of values) {
               const verified = await verify(value)
               if (verified) return settle(verified)

@@ -1,5 +1,6 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds } from '../store/store.ts'
+import type { SessionCookie } from './cookie.ts'
 import { createCookieChecker } from './cookie-check.ts'
 import { hashSessionId, importSigningKeys, signSessionId } from './crypto.ts'
 import { type LoadContext, loaderFor } from './load.ts'
@@ -58,13 +59,13 @@ export function getSession<Data extends SessionData = SessionData>(request: Requ
 export function createSessionManager<Data extends SessionData>(
   options: SessionOptions,
 ): SessionManager<Data> {
-  const { secrets, store, policy, cookie, encrypt, onError } = resolveOptions(options)
+  const { secrets, store, policy, cookieFor, encrypt, onError } = resolveOptions(options)
   const keys = importSigningKeys(secrets)
   const states = new WeakMap<Session<Data>, SessionState>()
   // A returning visitor sends the same cookie again and again: its check (HMAC, in
   // cookie-check.ts) and its store key (SHA-256) are remembered, so a repeat request makes no
   // WebCrypto call.
-  const cookies = createCookieChecker(cookie, secrets, keys)
+  const cookies = createCookieChecker(secrets, keys)
   const storeKeys = new RecentMap<string, string>(RECENT_SESSIONS)
 
   const storeKey = async (id: string): Promise<string> => {
@@ -80,10 +81,15 @@ export function createSessionManager<Data extends SessionData>(
   const loading: LoadContext = { store, sealer, policy, onError, storeKey }
   const saving: SaveContext = { store, sealer, storeKey }
 
-  const planContext = () => ({ policy, persistentCookie: cookie.persistent, now: nowInSeconds() })
+  const planContext = (cookie: SessionCookie) => ({
+    policy,
+    persistentCookie: cookie.persistent,
+    now: nowInSeconds(),
+  })
 
   /** The Set-Cookie value for `state`'s id, signed by the newest secret, lasting `lifetime`. */
   const signedCookie = async (
+    cookie: SessionCookie,
     state: SessionState,
     lifetime: number | 'browser' | undefined,
   ): Promise<string> => {
@@ -97,11 +103,11 @@ export function createSessionManager<Data extends SessionData>(
   return {
     async open(request) {
       const state = createSessionState({ verified: undefined, present: false })
-      state.cookie = cookies.checkFor(request, state)
+      state.cookie = cookies.checkFor(request, state, () => cookieFor(request))
       if (!cookies.canVerifyNow) await state.cookie.verify()
       const session = new Session<Data>(state, {
         load: loaderFor(loading, request, state),
-        expiresAt: () => plannedExpiry(state, planContext()),
+        expiresAt: () => plannedExpiry(state, planContext(cookieFor(request))),
       })
       states.set(session, state)
       sessionsByRequest.set(request, session)
@@ -116,10 +122,11 @@ export function createSessionManager<Data extends SessionData>(
       if (!state.loaded) return response
       // A 5xx means the handler failed part way: what it changed is not saved.
       if (response.status >= 500) return response
+      const cookie = cookieFor(request)
       let change: CookieChange
       let plan: SavePlan
       try {
-        plan = planSave(state, planContext())
+        plan = planSave(state, planContext(cookie))
         // An aborted request's client never sees the cookie: nothing is saved. Asked only when
         // there is something to write, as some servers (@hono/node-server) make the signal on demand.
         if (plan.kind !== 'nothing' && clientWentAway(request)) return response
@@ -135,7 +142,7 @@ export function createSessionManager<Data extends SessionData>(
       if (!change) return response
       return appendSetCookie(
         response,
-        change === 'set' ? await signedCookie(state, plan.cookieLifetime) : cookie.expire(),
+        change === 'set' ? await signedCookie(cookie, state, plan.cookieLifetime) : cookie.expire(),
       )
     },
 

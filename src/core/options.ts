@@ -11,7 +11,13 @@ import {
   wholeNumber,
 } from '../option-checks.ts'
 import type { Store } from '../store/store.ts'
-import { type CookieOptions, checkCookieOptions, createSessionCookie, type SessionCookie } from './cookie.ts'
+import {
+  type CookieOptions,
+  type CookieOptionsFor,
+  checkCookieOption,
+  createCookieChooser,
+  type SessionCookie,
+} from './cookie.ts'
 import { isCryptoKey, MIN_SECRET_BYTES, MIN_SECRET_LENGTH, type Secret } from './crypto.ts'
 import { defaultOnError } from './on-error.ts'
 
@@ -38,7 +44,20 @@ export interface SessionOptions {
    * reads cost no writes. @default one tenth of maxStale, at most 3600
    */
   touchAfter?: number
-  cookie?: CookieOptions
+  /**
+   * The session cookie's options, or a function of the request returning them (checked on each
+   * distinct result, which is kept). A function is called once per request, before the cookie is
+   * read: the name it returns is the name read, so derive it from the request alone.
+   * @example cookie: (request) => ({ domain: new URL(request.url).hostname, secure: 'auto' })
+   */
+  cookie?: CookieOptions | CookieOptionsFor
+  /**
+   * Behind a reverse proxy that terminates TLS, believe its `X-Forwarded-Proto` (else `Forwarded:
+   * proto=`) header when `cookie.secure` or `cookie.sameSite` is 'auto'. Only set it when a
+   * proxy you run overwrites that header: any client can send one.
+   * @default false: only the request URL's protocol counts
+   */
+  trustProxy?: boolean
   /**
    * Seal every session value at rest with iron (AES-256 and HMAC-SHA256, WebCrypto) under
    * `secretKey`: the newest secret seals, every listed one unseals. A table dump then shows
@@ -81,7 +100,8 @@ export interface ResolvedOptions {
   secrets: Secret[]
   store: Store
   policy: ExpiryPolicy
-  cookie: SessionCookie
+  /** The session cookie of a request: the same for every request unless options are 'auto' or per request. */
+  cookieFor: (request: Request) => SessionCookie
   encrypt: boolean
   onError: ErrorHandler
 }
@@ -159,7 +179,8 @@ export const SESSION_OPTIONS = {
   maxStale: seconds(1),
   maxAge: seconds(1),
   touchAfter: seconds(0),
-  cookie: checkCookieOptions,
+  cookie: checkCookieOption,
+  trustProxy: aBoolean,
   encrypt: aBoolean,
   onError: aFunction,
 } satisfies Record<keyof SessionOptions, Check>
@@ -211,7 +232,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     secrets,
     store: options.store,
     policy: { maxStale, maxAge: options.maxAge, touchAfter },
-    cookie: createSessionCookie(options.cookie),
+    cookieFor: createCookieChooser(options.cookie, options.trustProxy ?? false),
     encrypt,
     onError: options.onError ?? defaultOnError,
   }

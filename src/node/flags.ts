@@ -58,6 +58,7 @@ const FLAGS = {
 const APP_ONLY = [
   'secretKey',
   'touchAfter',
+  'trustProxy',
   'encrypt',
   'consistentRead',
   'timeout',
