@@ -1,4 +1,5 @@
 import {
+  holdsValue,
   nowInSeconds,
   type SessionRecord,
   type Store,
@@ -41,6 +42,8 @@ export class MemoryStore implements Store {
     if (!stored) return false
     if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0))
       return isOwn(stored, record.writeId)
+    const { ifValue } = options
+    if (ifValue && !holdsValue(stored.data, ifValue.key, ifValue.value)) return isOwn(stored, record.writeId)
     stored.data = withChanges(stored.data, structuredClone(record.data), changedKeys)
     if (options.userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
