@@ -2,7 +2,6 @@ import { SessionError, SessionValueError } from '../errors.ts'
 import { type SessionRecord, withChanges } from '../store/store.ts'
 import { createSessionId, type VerifiedSessionId } from './crypto.ts'
 import { EXPIRY_KEY, type SessionExpiry, toStoredExpiry } from './expiry.ts'
-import type { CookieChange } from './plan.ts'
 import { assertStorable } from './values.ts'
 
 export type SessionData = Record<string, unknown>
@@ -69,7 +68,7 @@ export interface SessionState {
    * The cookie a write during the request (save(), update()) earned: the response carries it
    * unless the end-of-request commit decides another.
    */
-  savedCookie: { change: CookieChange; lifetime: number | 'browser' | undefined } | undefined
+  savedCookie: { change: 'set' | 'expire'; lifetime: number | 'browser' | undefined } | undefined
 }
 
 /** Reads the live stored session of an id, or undefined. */

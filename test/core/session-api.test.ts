@@ -37,7 +37,10 @@ describe.each(stores)('on %s', (_, makeStore) => {
         return new Response('done')
       }, cookie?.value)
       await saved.promise
-      const seen = await sessions.send(async (request) => text(await sessionOf(request).get('note')), cookie?.value)
+      const seen = await sessions.send(
+        async (request) => text(await sessionOf(request).get('note')),
+        cookie?.value,
+      )
       expect(JSON.parse(seen.body)).toBe('saved early')
       release.resolve()
       await slow
@@ -362,18 +365,26 @@ describe('session.update() on DynamoDB Local with values stored sealed or gzippe
     const append = (item: string) => async (request: Request) =>
       text(await sessionOf(request).update('cart', (cart = []) => [...cart, `${item}-${filler}`]))
     const { cookie } = await first.send(append('item-0'))
-    await runBounded(11, 6, (index) => (index % 2 ? first : second).send(append(`item-${index + 1}`), cookie?.value))
-    const cart = (await first.send(async (request) => text(await sessionOf(request).get('cart')), cookie?.value)).body
-    expect((JSON.parse(cart) as string[]).map((item) => item.split('-').slice(0, 2).join('-')).sort()).toEqual(
-      Array.from({ length: 12 }, (_, index) => `item-${index}`).sort(),
+    await runBounded(11, 6, (index) =>
+      (index % 2 ? first : second).send(append(`item-${index + 1}`), cookie?.value),
     )
+    const cart = (
+      await first.send(async (request) => text(await sessionOf(request).get('cart')), cookie?.value)
+    ).body
+    expect(
+      (JSON.parse(cart) as string[]).map((item) => item.split('-').slice(0, 2).join('-')).sort(),
+    ).toEqual(Array.from({ length: 12 }, (_, index) => `item-${index}`).sort())
     const raw = await store.load(await hashSessionId(cookie?.id ?? ''))
     if ('encrypt' in sessionOptions) expect(JSON.stringify(raw?.data.cart)).toContain('$sealed')
   })
 })
 
 /** Runs `total` tasks with at most `limit` in flight at once. */
-async function runBounded<T>(total: number, limit: number, task: (index: number) => Promise<T>): Promise<void> {
+async function runBounded<T>(
+  total: number,
+  limit: number,
+  task: (index: number) => Promise<T>,
+): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < total) await task(next++)
@@ -383,12 +394,16 @@ async function runBounded<T>(total: number, limit: number, task: (index: number)
 
 /** `store`, noting each write it is asked for (the store itself is real). */
 function countingStore(store: Store, writes: string[]): Store {
+  const noted = <T>(name: string, write: () => Promise<T>) => {
+    writes.push(name)
+    return write()
+  }
   return {
     load: (key) => store.load(key),
-    create: (record) => (writes.push('create'), store.create(record)),
-    update: (record, keys, options) => (writes.push('update'), store.update(record, keys, options)),
-    touch: (record) => (writes.push('touch'), store.touch(record)),
-    delete: (key, onlyIf, writeId) => (writes.push('delete'), store.delete(key, onlyIf, writeId)),
+    create: (record) => noted('create', () => store.create(record)),
+    update: (record, keys, options) => noted('update', () => store.update(record, keys, options)),
+    touch: (record) => noted('touch', () => store.touch(record)),
+    delete: (key, onlyIf, writeId) => noted('delete', () => store.delete(key, onlyIf, writeId)),
   }
 }
 
