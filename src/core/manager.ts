@@ -7,7 +7,7 @@ import { type LoadContext, loaderFor } from './load.ts'
 import { resolveOptions, type SessionOptions } from './options.ts'
 import { type CookieChange, plannedExpiry, planSave, type SavePlan } from './plan.ts'
 import { RecentMap } from './recent.ts'
-import { applySave, type SaveContext } from './save.ts'
+import { applySave, type SaveContext, saveNow, writeKey } from './save.ts'
 import { createSealer } from './sealing.ts'
 import { createSessionState, Session, type SessionData, type SessionState } from './session.ts'
 
@@ -108,6 +108,8 @@ export function createSessionManager<Data extends SessionData>(
       const session = new Session<Data>(state, {
         load: loaderFor(loading, request, state),
         expiresAt: () => plannedExpiry(state, planContext(cookieFor(request))),
+        save: () => saveNow(saving, state, planContext(cookieFor(request))),
+        writeKey: (key, value) => writeKey(saving, state, key, value, planContext(cookieFor(request))),
       })
       states.set(session, state)
       sessionsByRequest.set(request, session)
@@ -139,10 +141,14 @@ export function createSessionManager<Data extends SessionData>(
         if (!(error instanceof SessionError)) throw error
         return (await onError(error, request, 'save')) ?? response
       }
+      // A save() or update() during the request earned a cookie that this commit did not replace.
+      const saved = change ? undefined : state.savedCookie
+      change ??= saved?.change
       if (!change) return response
+      const lifetime = plan.cookieLifetime ?? saved?.lifetime
       return appendSetCookie(
         response,
-        change === 'set' ? await signedCookie(cookie, state, plan.cookieLifetime) : cookie.expire(),
+        change === 'set' ? await signedCookie(cookie, state, lifetime) : cookie.expire(),
       )
     },
 

@@ -137,3 +137,34 @@ export function plannedExpiry(state: SessionState, context: PlanContext): number
   const { createdAt, updatedAt } = stored.record
   return expiresAt(context.policy, createdAt, updatedAt, storedExpiry(state.loaded.values))
 }
+
+/** A write of one key at once (`session.update()`): the record to write and the cookie it earns. */
+export interface KeyWritePlan {
+  /** The stored record with new times; its data is filled in by the writer. */
+  record: SessionRecord
+  cookie: CookieChange
+  cookieLifetime: number | 'browser' | undefined
+}
+
+/**
+ * The times and cookie of a one-key write to the stored session, as the end-of-request write
+ * would set them: the idle expiry slides (unless keepAlive(false)), and a persistent cookie is renewed.
+ */
+export function planKeyWrite(
+  state: SessionState,
+  { policy, persistentCookie, now }: PlanContext,
+): KeyWritePlan {
+  const stored = state.loaded?.stored
+  if (!stored) throw new Error('planKeyWrite needs a stored session.')
+  const { record } = stored
+  // The expiry as stored: an unsaved setExpiry() waits for its own write.
+  const expiry = storedExpiry(new Map(Object.entries(record.data)))
+  const updatedAt = state.keepAlive ? now : record.updatedAt
+  const ends = expiresAt(policy, record.createdAt, updatedAt, expiry)
+  const persistent = expiry === undefined ? persistentCookie : expiry !== 'browser'
+  return {
+    record: { ...record, updatedAt, expiresAt: ends },
+    cookie: state.keepAlive && persistent ? 'set' : undefined,
+    cookieLifetime: cookieLifetime(expiry, ends),
+  }
+}

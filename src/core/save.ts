@@ -1,9 +1,17 @@
 import { SessionError } from '../errors.ts'
 import { type SessionRecord, type Store, setOwn, withChanges } from '../store/store.ts'
+import { snapshot } from './changes.ts'
 import { createSessionId, createWriteId } from './crypto.ts'
-import type { CookieChange, SavePlan, Write } from './plan.ts'
+import {
+  type CookieChange,
+  type PlanContext,
+  planKeyWrite,
+  planSave,
+  type SavePlan,
+  type Write,
+} from './plan.ts'
 import type { Sealer } from './sealing.ts'
-import type { SessionData, SessionState } from './session.ts'
+import type { SessionData, SessionState, StoredSession } from './session.ts'
 import { storeCall } from './store-call.ts'
 
 // Carrying out a plan from plan.ts against the store: the writes, in order, and what each
@@ -28,53 +36,165 @@ export async function applySave(
   state: SessionState,
   plan: SavePlan,
 ): Promise<CookieChange> {
-  const change = await applyPlan(ctx, state, plan)
+  const { cookie } = await applyPlan(ctx, state, plan)
   for (const id of state.obsoleteIds) await tryDelete(ctx, await ctx.storeKey(id))
-  return change
+  return cookie
 }
 
-async function applyPlan(ctx: SaveContext, state: SessionState, plan: SavePlan): Promise<CookieChange> {
+/**
+ * What carrying out a plan did: the cookie it earned, and the write the store accepted with the
+ * data as stored (`encoded`), if any; save() takes them as the request's new baseline.
+ */
+interface Outcome {
+  cookie: CookieChange
+  written?: { write: Write | { kind: 'create' }; encoded: SessionData } | undefined
+}
+
+async function applyPlan(ctx: SaveContext, state: SessionState, plan: SavePlan): Promise<Outcome> {
   switch (plan.kind) {
     case 'nothing':
-      return plan.cookie
+      return { cookie: plan.cookie }
     case 'end':
       if (plan.movedFromId !== undefined) await tryDelete(ctx, await ctx.storeKey(plan.movedFromId))
-      return plan.cookie
+      return { cookie: plan.cookie }
     case 'write':
       for (const { write, cookie } of plan.writes) {
-        if (await tryWrite(ctx, state, plan.record, plan.userChanged, write)) return cookie
+        const encoded = await tryWrite(ctx, state, plan.record, plan.userChanged, write)
+        if (encoded) return { cookie, written: { write, encoded } }
       }
       // Every write refused: the session ended meanwhile, and stays ended. A touch lost nothing;
       // a change is reported, so the app can tell its user rather than answer as if it were saved.
       if (plan.writes.some(({ write }) => write.kind !== 'touch')) throw sessionEnded()
-      return undefined
+      return { cookie: undefined }
     case 'create':
       return create(ctx, state, plan.record, plan.movedFromId)
   }
 }
 
-/** True when the store accepted the write; false when its condition refused it. */
+/** The data as written when the store accepted the write; false when its condition refused it. */
 async function tryWrite(
   ctx: SaveContext,
   state: SessionState,
   record: SessionRecord,
   userChanged: boolean,
   write: Write,
-): Promise<boolean> {
+): Promise<SessionData | false> {
   const { store } = ctx
+  const stored = state.loaded?.stored
   switch (write.kind) {
     case 'delete':
-      return tryDelete(ctx, record.key, { version: write.ifVersion })
+      return (await tryDelete(ctx, record.key, { version: write.ifVersion })) && {}
     case 'touch':
-      return storeCall('touch', () => store.touch(record))
+      return (await storeCall('touch', () => store.touch(record))) && (stored?.encoded ?? {})
     case 'update': {
-      const stored = state.loaded?.stored
       const data = await encode(ctx.sealer, record.data, write.keys, stored?.encoded)
       const update = { ...record, data, writeId: createWriteId() }
       const options = { userChanged, ifUnchanged: write.ifUnchanged }
-      return storeCall('update', () => store.update(update, write.keys, options))
+      return (await storeCall('update', () => store.update(update, write.keys, options))) && data
     }
   }
+}
+
+/**
+ * `session.save()`: writes what the request changed so far, as the end-of-request commit would,
+ * then takes what was written as the request's new baseline, so the commit writes only what
+ * changes after it. The cookie earned waits in `state.savedCookie` for the response.
+ */
+export async function saveNow(ctx: SaveContext, state: SessionState, context: PlanContext): Promise<void> {
+  const plan = planSave(state, context)
+  const outcome = await applyPlan(ctx, state, plan)
+  for (const id of state.obsoleteIds) await tryDelete(ctx, await ctx.storeKey(id))
+  state.obsoleteIds = []
+  if (outcome.cookie) state.savedCookie = { change: outcome.cookie, lifetime: plan.cookieLifetime }
+  await rebase(ctx, state, plan, outcome)
+}
+
+/** After save(): the stored session is what was just written (or gone, when it was deleted). */
+async function rebase(
+  ctx: SaveContext,
+  state: SessionState,
+  plan: SavePlan,
+  outcome: Outcome,
+): Promise<void> {
+  const loaded = state.loaded
+  if (!loaded || plan.kind === 'nothing') return
+  if (plan.kind === 'end') {
+    state.movedFrom = undefined
+    return
+  }
+  const { written } = outcome
+  if (!written) {
+    // Refused: another request ended the session meanwhile; it stays ended (nothing resurrects).
+    if (plan.kind === 'create') endView(state)
+    return
+  }
+  const { write, encoded } = written
+  if (write.kind === 'delete') {
+    loaded.stored = undefined
+    state.storedId = undefined
+    state.id = undefined
+    return
+  }
+  const data = { ...plan.record.data }
+  const before = loaded.stored
+  const version = (before?.record.version ?? 0) + (write.kind === 'update' ? 1 : 0)
+  const key = plan.kind === 'create' ? await ctx.storeKey(state.id as string) : plan.record.key
+  const staleKeys =
+    write.kind === 'update' ? (before?.staleKeys ?? []).filter((k) => !write.keys.includes(k)) : []
+  loaded.stored = {
+    record: { ...plan.record, key, data, version: plan.kind === 'create' ? undefined : version },
+    json: snapshot(data),
+    encoded,
+    staleKeys: write.kind === 'touch' ? (before?.staleKeys ?? []) : staleKeys,
+  }
+  state.storedId = state.id
+  state.movedFrom = undefined
+}
+
+/** The session was ended by another request: this request's view is an empty, unstored session. */
+function endView(state: SessionState): void {
+  state.loaded = { stored: undefined, values: new Map(), userId: undefined }
+  state.storedId = undefined
+  state.id = undefined
+  state.movedFrom = undefined
+}
+
+/**
+ * `session.update()`'s write: `value` under `key` (undefined: removed) at once, on condition that
+ * the store still holds the value this request read there. On success the key's new value is the
+ * request's baseline; false when another request changed the key meanwhile.
+ */
+export async function writeKey(
+  ctx: SaveContext,
+  state: SessionState,
+  key: string,
+  value: unknown,
+  context: PlanContext,
+): Promise<boolean> {
+  const stored = state.loaded?.stored as StoredSession
+  const planned = planKeyWrite(state, context)
+  const fresh: SessionData = {}
+  if (value !== undefined) setOwn(fresh, key, await ctx.sealer.encode(value))
+  const encoded = withChanges(stored.encoded, fresh, [key])
+  const expected = Object.hasOwn(stored.encoded, key) ? stored.encoded[key] : undefined
+  const record = { ...planned.record, data: encoded, writeId: createWriteId() }
+  const ifValue = { key, value: expected }
+  if (!(await storeCall('update', () => ctx.store.update(record, [key], { ifValue })))) return false
+  const plain: SessionData = {}
+  if (value !== undefined) setOwn(plain, key, value)
+  const data = withChanges(stored.record.data, plain, [key])
+  const json = new Map(stored.json)
+  if (value === undefined) json.delete(key)
+  else json.set(key, JSON.stringify(value))
+  stored.record = { ...planned.record, data, version: (stored.record.version ?? 0) + 1 }
+  stored.encoded = encoded
+  stored.json = json
+  stored.staleKeys = stored.staleKeys.filter((stale) => stale !== key)
+  const values = state.loaded?.values
+  if (value === undefined) values?.delete(key)
+  else values?.set(key, structuredClone(value))
+  if (planned.cookie) state.savedCookie = { change: planned.cookie, lifetime: planned.cookieLifetime }
+  return true
 }
 
 /**
@@ -88,10 +208,11 @@ async function create(
   state: SessionState,
   template: Omit<SessionRecord, 'key'>,
   movedFromId: string | undefined,
-): Promise<CookieChange> {
+): Promise<Outcome> {
   const data = await encode(ctx.sealer, template.data, Object.keys(template.data))
   const key = await createWithFreshId(ctx, state, { ...template, data })
-  if (movedFromId === undefined) return 'set'
+  const written = { cookie: 'set' as const, written: { write: { kind: 'create' as const }, encoded: data } }
+  if (movedFromId === undefined) return written
   let moved: boolean
   try {
     moved = await tryDelete(ctx, await ctx.storeKey(movedFromId), 'live', createWriteId())
@@ -100,7 +221,7 @@ async function create(
     await tryDelete(ctx, key).catch(() => {})
     throw error
   }
-  if (moved) return 'set'
+  if (moved) return written
   await tryDelete(ctx, key)
   throw sessionEnded()
 }

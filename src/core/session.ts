@@ -1,5 +1,5 @@
-import { SessionValueError } from '../errors.ts'
-import type { SessionRecord } from '../store/store.ts'
+import { SessionError, SessionValueError } from '../errors.ts'
+import { type SessionRecord, withChanges } from '../store/store.ts'
 import { createSessionId, type VerifiedSessionId } from './crypto.ts'
 import { EXPIRY_KEY, type SessionExpiry, toStoredExpiry } from './expiry.ts'
 import { assertStorable } from './values.ts'
@@ -70,6 +70,11 @@ export interface SessionState {
    * WebCrypto call. Undefined once settled, and for a state made with its cookie already known.
    */
   cookie: CookieCheck | undefined
+  /**
+   * The cookie a write during the request (save(), update()) earned: the response carries it
+   * unless the end-of-request commit decides another.
+   */
+  savedCookie: { change: 'set' | 'expire'; lifetime: number | 'browser' | undefined } | undefined
 }
 
 /** Settles the cookie fields of a SessionState (id, storedId, signedWithOlderKey, hadBadCookie). */
@@ -87,6 +92,13 @@ export interface SessionHooks {
   load: LoadStored
   /** When the session will expire once this request is saved (epoch seconds), if it will be stored. */
   expiresAt(): number | undefined
+  /** Writes what the request changed so far, as the end-of-request commit would. */
+  save(): Promise<void>
+  /**
+   * Writes `value` under `key` (undefined: removes it) at once, only while the stored value of
+   * that key is still the one this request read; false when another request changed it.
+   */
+  writeKey(key: string, value: unknown): Promise<boolean>
 }
 
 export function createSessionState(cookie: {
@@ -110,6 +122,7 @@ export function createSessionState(cookie: {
     hadStaleCookie: false,
     keepAlive: true,
     cookie: undefined,
+    savedCookie: undefined,
   }
 }
 
@@ -288,6 +301,111 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
+   * Writes the session now, as the end of the request would (only what changed, on the same
+   * conditions); the end of the request then writes only what changes after this. The cookie
+   * this write earns is still set on the response. Use it before a redirect or a long-running
+   * step, when another request must already see the change.
+   *
+   * @example
+   * await session.set('cart', cart)
+   * await session.save() // a request sent before this response arrives sees the cart
+   */
+  async save(): Promise<void> {
+    await this.#load()
+    await this.#hooks.save()
+  }
+
+  /**
+   * Drops what this request changed and not yet saved, and reads the session from the store
+   * again. After an unsaved regenerate(), the data is read again from the old id and still moves
+   * to the new one; a destroyed session stays destroyed.
+   *
+   * @example
+   * await session.reload() // see what another tab wrote meanwhile
+   */
+  async reload(): Promise<void> {
+    const state = this.#state
+    await state.loading?.catch(() => {}) // a load in flight settles first, and is replaced
+    state.loaded = undefined
+    state.loading = undefined
+    state.flashedNow.clear()
+    const movedFrom = state.movedFrom
+    if (!movedFrom) {
+      await this.#load()
+      return
+    }
+    // regenerate() not yet saved: the data of the old id, not stored under the new one yet.
+    const old = await this.#hooks.load(movedFrom.id)
+    const values = new Map(Object.entries(old?.record.data ?? {}))
+    state.loaded = { stored: undefined, values, userId: old?.record.userId }
+  }
+
+  /**
+   * Changes one value safely against concurrent requests: applies `fn` to the current value and
+   * writes the result at once with a compare-and-swap on that key alone; when another request
+   * changed the key meanwhile, reads it again and applies `fn` again (up to 20 attempts, then a
+   * `SessionError` with code `SESSION_CONFLICT`), so two tabs adding to one counter or cart both
+   * count. `fn` may run more than once: keep it free of side effects. Resolves to the value
+   * written; `undefined` from `fn` removes the key. Other unsaved changes wait for the end of the
+   * request. When the session was ended meanwhile (logged out elsewhere), nothing is written and
+   * the session reads empty from then on.
+   *
+   * @example
+   * const count = await session.update('count', (count = 0) => count + 1)
+   */
+  async update<Key extends keyof Data & string>(
+    key: Key,
+    fn: (current: Data[Key] | undefined) => Data[Key] | undefined | Promise<Data[Key] | undefined>,
+  ): Promise<Data[Key] | undefined> {
+    assertUserKey(key)
+    const loaded = await this.#load()
+    let current = loaded.values.get(key) as Data[Key] | undefined
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const next = await fn(structuredClone(current))
+      if (next !== undefined) assertStorable(next, key)
+      const stored = this.#state.loaded?.stored
+      if (!stored || this.#state.readOnly) {
+        // Not stored yet: nothing to race with; a new session is created under a fresh id.
+        await (next === undefined ? this.delete(key) : this.set(key, next))
+        await this.save()
+        return next
+      }
+      if (await this.#hooks.writeKey(key, next)) return next
+      const fresh = await this.#reread(key)
+      if (!fresh.live) return undefined
+      current = fresh.value as Data[Key] | undefined
+    }
+    throw new SessionError(
+      'SESSION_CONFLICT',
+      `Other requests changed session key "${key}" ${MAX_UPDATE_ATTEMPTS} times while session.update() ` +
+        'tried to write it; nothing was written. Retry the request, or keep fewer requests changing one key at once.',
+    )
+  }
+
+  /**
+   * After a refused one-key write: the key's value as stored now, taken as the new baseline of
+   * that key (other keys keep this request's view). A session gone meanwhile reads empty.
+   */
+  async #reread(key: string): Promise<{ live: boolean; value?: unknown }> {
+    const state = this.#state
+    const loaded = state.loaded as LoadedSession
+    const fresh = state.storedId === undefined ? undefined : await this.#hooks.load(state.storedId)
+    const stored = loaded.stored
+    if (!fresh || !stored) {
+      state.loaded = { stored: undefined, values: new Map(), userId: undefined }
+      state.storedId = undefined
+      state.id = undefined
+      state.hadStaleCookie = true
+      return { live: false }
+    }
+    rebaseKey(stored, fresh, key)
+    const value = fresh.record.data[key]
+    if (Object.hasOwn(fresh.record.data, key)) loaded.values.set(key, value)
+    else loaded.values.delete(key)
+    return { live: true, value }
+  }
+
+  /**
    * Moves the data to a new id and deletes the old item, so an id an attacker planted before
    * login is worthless after it. Call it when privileges change (login, logout, sudo).
    */
@@ -340,6 +458,22 @@ async function readSession(state: SessionState, loadStored: LoadStored): Promise
   // No copy: the store's record is this request's own, and the dirty check compares with JSON
   // taken at read time, so values the handler mutates in place are still seen as changed.
   return { stored, values: new Map(Object.entries(stored?.record.data ?? {})), userId: stored?.record.userId }
+}
+
+/** How often session.update() re-reads and re-applies on a conflict before it gives up. */
+const MAX_UPDATE_ATTEMPTS = 20
+
+/** Takes `key` of `fresh` (what the store holds now) into `stored`, the request's baseline. */
+function rebaseKey(stored: StoredSession, fresh: StoredSession, key: string): void {
+  const has = Object.hasOwn(fresh.record.data, key)
+  stored.record = { ...stored.record, data: withChanges(stored.record.data, fresh.record.data, [key]) }
+  stored.encoded = withChanges(stored.encoded, fresh.encoded, [key])
+  const json = new Map(stored.json)
+  if (has) json.set(key, fresh.json.get(key) as string)
+  else json.delete(key)
+  stored.json = json
+  stored.staleKeys = stored.staleKeys.filter((stale) => stale !== key)
+  if (fresh.staleKeys.includes(key)) stored.staleKeys.push(key)
 }
 
 /** Longer key names are refused: every store must hold them, and DynamoDB's names stop at 64 KB. */

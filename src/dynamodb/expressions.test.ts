@@ -202,6 +202,38 @@ describe('update', () => {
   })
 })
 
+describe('update with ifValue (session.update())', () => {
+  it('is conditional on the one key holding one of the forms read, escaped like any map key', async () => {
+    const forms = [{ S: '1' }, { B: new Uint8Array([1, 2]) }]
+    const data = await encoded(JSON.parse('{"__proto__": 2}'))
+    const update = updateExpressions(
+      layout,
+      times,
+      data,
+      change(['__proto__'], { ifValue: { key: '__proto__', forms } }),
+      NOW,
+    )
+    expect(update.ConditionExpression).toBe(`${LIVE} AND #data.#ifKey IN (:if0, :if1)`)
+    expect(update.ExpressionAttributeNames['#ifKey']).toBe('~__proto__')
+    expect(update.UpdateExpression).toContain('#data.#k0 = :v0')
+    expect(update.ExpressionAttributeValues[':if1']).toEqual(forms[1])
+    expectEveryNameAndValueUsed(update)
+  })
+
+  it('with no forms, is conditional on the key being absent, even when no key is written', () => {
+    const update = updateExpressions(
+      layout,
+      times,
+      {},
+      change([], { ifValue: { key: 'count', forms: [] } }),
+      NOW,
+    )
+    expect(update.ConditionExpression).toBe(`${LIVE} AND attribute_not_exists(#data.#ifKey)`)
+    expect(update.ExpressionAttributeNames['#data']).toBe('payload')
+    expectEveryNameAndValueUsed(update)
+  })
+})
+
 describe('delete', () => {
   it("with 'live', is conditional on a live item", () => {
     const condition = deleteCondition(layout, 'live', NOW)

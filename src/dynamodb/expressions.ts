@@ -24,6 +24,11 @@ export interface Change {
   userChanged: boolean
   /** Write only while the item is still at `record.version` (compare-and-swap). */
   checkVersion: boolean
+  /**
+   * Write only while the data map's entry `key` is one of `forms` (the stored forms of the value
+   * that was read), or, with no forms, absent: a compare-and-swap on one key.
+   */
+  ifValue?: { key: string; forms: AttributeValue[] } | undefined
 }
 
 /** Create never overwrites: not even an expired item that TTL has not deleted yet. */
@@ -80,7 +85,7 @@ export function updateExpressions(
   layout: TableLayout,
   record: Pick<SessionRecord, 'updatedAt' | 'expiresAt' | 'userId' | 'version' | 'writeId'>,
   data: Item,
-  { keys, userChanged, checkVersion }: Change,
+  { keys, userChanged, checkVersion, ifValue }: Change,
   now: number,
 ): Update {
   const parts: Parts = {
@@ -107,7 +112,8 @@ export function updateExpressions(
   } else {
     setKeys(parts, keys, data)
   }
-  const condition = checkVersion ? `${LIVE} AND ${versionCondition(record.version, parts.values)}` : LIVE
+  let condition = checkVersion ? `${LIVE} AND ${versionCondition(record.version, parts.values)}` : LIVE
+  if (ifValue) condition += ` AND ${valueCondition(parts, layout, ifValue)}`
   if (userChanged) setUser(parts, layout, record.userId)
   if (record.writeId !== undefined) {
     parts.names['#write'] = layout.writeIdAttribute
@@ -187,4 +193,23 @@ function setUser(parts: Parts, layout: TableLayout, userId: string | undefined):
 function versionCondition(version: number | undefined, values: Record<string, AttributeValue>): string {
   values[':version'] = numberValue(version ?? 0)
   return version ? '#version = :version' : '(attribute_not_exists(#version) OR #version = :version)'
+}
+
+/**
+ * The condition that the data map's entry `key` still holds one of `forms` (JSON text, or its
+ * gzip when stored compressed), or is absent when there are none.
+ */
+function valueCondition(
+  parts: Parts,
+  layout: TableLayout,
+  { key, forms }: { key: string; forms: AttributeValue[] },
+): string {
+  parts.names['#data'] = layout.dataAttribute
+  parts.names['#ifKey'] = toMapKey(key)
+  if (forms.length === 0) return 'attribute_not_exists(#data.#ifKey)'
+  const names = forms.map((form, index) => {
+    parts.values[`:if${index}`] = form
+    return `:if${index}`
+  })
+  return `#data.#ifKey IN (${names.join(', ')})`
 }

@@ -121,6 +121,18 @@ async function toValue(value: unknown, compressFrom: number): Promise<AttributeV
 }
 
 /**
+ * Every form in which `value` may be stored in the data map: its JSON text, and that text gzipped
+ * (written so whenever it was smaller, under the `compress` setting of the time).
+ *
+ * @example
+ * const forms = await storedForms({ count: 1 }) // [{ S: '{"count":1}' }, { B: <gzip> }]
+ */
+export async function storedForms(value: unknown): Promise<AttributeValue[]> {
+  const json = JSON.stringify(value)
+  return [{ S: json }, { B: await gzip(json) }]
+}
+
+/**
  * The record stored under `key` in `item`, expired or not; undefined for an item this library
  * did not write (no data map, no expiry, a value that is not JSON).
  *

@@ -33,7 +33,7 @@ import {
   touchExpressions,
   updateExpressions,
 } from './expressions.ts'
-import { fromItem, itemKey, toItem } from './item.ts'
+import { fromItem, itemKey, storedForms, toItem } from './item.ts'
 import {
   type DynamoDBStoreOptions,
   resolveStoreSettings,
@@ -118,8 +118,14 @@ export class DynamoDBStore implements Store {
   async update(
     record: SessionRecord,
     changedKeys: readonly string[],
-    { userChanged = false, ifUnchanged = false }: UpdateOptions = {},
+    { userChanged = false, ifUnchanged = false, ifValue }: UpdateOptions = {},
   ): Promise<boolean> {
+    if (ifValue) {
+      // A compare-and-swap on one key: its value as read, in every form it may be stored in.
+      const forms = ifValue.value === undefined ? [] : await storedForms(ifValue.value)
+      const change = { keys: changedKeys, userChanged, checkVersion: ifUnchanged }
+      return this.#update(record, { ...change, ifValue: { key: ifValue.key, forms } })
+    }
     const write = (replaced: SessionRecord, keys: readonly string[] | 'all') =>
       this.#update(replaced, { keys, userChanged, checkVersion: ifUnchanged || keys === 'all' })
     if (changedKeys.length <= MAX_KEYS_PER_UPDATE) return write(record, changedKeys)

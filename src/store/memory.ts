@@ -1,4 +1,5 @@
 import {
+  holdsValue,
   nowInSeconds,
   type SessionRecord,
   type Store,
@@ -43,7 +44,10 @@ export class MemoryStore implements Store {
     if (!stored) return false
     if (options.ifUnchanged && (stored.version ?? 0) !== (record.version ?? 0))
       return isOwn(stored, record.writeId)
-    stored.data = JSON.stringify(withChanges(JSON.parse(stored.data), record.data, changedKeys))
+    const data = JSON.parse(stored.data)
+    const { ifValue } = options
+    if (ifValue && !holdsValue(data, ifValue.key, ifValue.value)) return isOwn(stored, record.writeId)
+    stored.data = JSON.stringify(withChanges(data, record.data, changedKeys))
     if (options.userChanged) stored.userId = record.userId
     stored.updatedAt = record.updatedAt
     stored.expiresAt = record.expiresAt

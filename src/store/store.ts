@@ -76,6 +76,24 @@ export interface UpdateOptions {
   userChanged?: boolean | undefined
   /** Writes only if no update came since `record.version` was read. */
   ifUnchanged?: boolean | undefined
+  /**
+   * Writes only while the stored value of one key is still `value`, in its stored form as `load`
+   * returned it (`undefined`: the key is absent): a compare-and-swap on that key alone, so
+   * `session.update()` can re-read and re-apply instead of losing a concurrent change.
+   */
+  ifValue?: { key: string; value: unknown } | undefined
+}
+
+/**
+ * True when `data` holds `expected` under `key` (`undefined`: holds nothing there), compared as
+ * JSON, the form every store keeps values in.
+ *
+ * @example
+ * holdsValue({ count: 1 }, 'count', 1) // true
+ */
+export function holdsValue(data: Record<string, unknown>, key: string, expected: unknown): boolean {
+  if (!Object.hasOwn(data, key)) return expected === undefined
+  return expected !== undefined && JSON.stringify(data[key]) === JSON.stringify(expected)
 }
 
 export function nowInSeconds(): number {

@@ -173,6 +173,52 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
         expect(await store.load(record.key)).toMatchObject({ data: { a: 1, b: 0 }, version: 1 })
       })
 
+      it('with ifValue, writes only while that one key still holds the value read (compare-and-swap)', async () => {
+        const record = newRecord({ data: { count: 1, cart: ['a'] } })
+        await store.create(record)
+        const read = (await store.load(record.key)) as SessionRecord
+        const ifValue = { key: 'count', value: read.data.count }
+        expect(
+          await store.update({ ...read, data: { ...read.data, count: 2 } }, ['count'], { ifValue }),
+        ).toBe(true)
+        // the same expected value is stale now: refused, and the 2 stays
+        expect(
+          await store.update({ ...read, data: { ...read.data, count: 9 } }, ['count'], { ifValue }),
+        ).toBe(false)
+        // another key's change does not refuse it: only the one key is compared
+        await store.update({ ...read, data: { ...read.data, cart: ['a', 'b'] } }, ['cart'])
+        const again = { key: 'count', value: 2 }
+        expect(await store.update({ ...read, data: { count: 3 } }, ['count'], { ifValue: again })).toBe(true)
+        expect((await store.load(record.key))?.data).toEqual({ count: 3, cart: ['a', 'b'] })
+      })
+
+      it('with ifValue undefined, writes only while the key is absent', async () => {
+        const record = newRecord({ data: { user: 'ada' } })
+        await store.create(record)
+        const absent = { key: 'count', value: undefined }
+        expect(await store.update({ ...record, data: { count: 1 } }, ['count'], { ifValue: absent })).toBe(
+          true,
+        )
+        expect(await store.update({ ...record, data: { count: 5 } }, ['count'], { ifValue: absent })).toBe(
+          false,
+        )
+        expect((await store.load(record.key))?.data).toEqual({ user: 'ada', count: 1 })
+      })
+
+      it('with ifValue, compares nested and large values exactly, and never revives a deleted record', async () => {
+        const big = { items: Array.from({ length: 400 }, (_, index) => `item-${index}`) }
+        const record = newRecord({ data: { big } })
+        await store.create(record)
+        const ifValue = { key: 'big', value: big }
+        expect(await store.update({ ...record, data: { big: { items: [] } } }, ['big'], { ifValue })).toBe(
+          true,
+        )
+        await store.delete(record.key)
+        const revive = { key: 'big', value: { items: [] } }
+        expect(await store.update({ ...record, data: { big: 1 } }, ['big'], { ifValue: revive })).toBe(false)
+        expect(await store.load(record.key)).toBeUndefined()
+      })
+
       it('returns false for a missing key and does not create an item (no resurrection)', async () => {
         const record = newRecord()
         expect(await store.update(record, ['user', 'count'])).toBe(false)
