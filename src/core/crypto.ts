@@ -93,12 +93,9 @@ export async function verifySignedSessionId(
   value: string,
   keys: readonly CryptoKey[],
 ): Promise<VerifiedSessionId | undefined> {
-  const match = SIGNED_SESSION_ID.exec(value)
-  if (!match) return undefined
-  const [, id = '', signature = ''] = match
-  const signatureBytes = fromBase64Url(signature)
-  if (!signatureBytes) return undefined
-  const data = encoder.encode(id)
+  const parsed = parseSigned(value)
+  if (!parsed) return undefined
+  const { id, data, signatureBytes } = parsed
   for (const [index, key] of keys.entries()) {
     if (await crypto.subtle.verify('HMAC', key, signatureBytes, data)) {
       return { id, signedWithOlderKey: index > 0 }
@@ -115,18 +112,24 @@ export function verifySignedSessionIdNow(
   value: string,
   secrets: readonly Uint8Array[],
 ): VerifiedSessionId | undefined {
-  const match = SIGNED_SESSION_ID.exec(value)
-  if (!match) return undefined
-  const [, id = '', signature = ''] = match
-  const signatureBytes = fromBase64Url(signature)
-  if (!signatureBytes) return undefined
-  const data = encoder.encode(id)
+  const parsed = parseSigned(value)
+  if (!parsed) return undefined
+  const { id, data, signatureBytes } = parsed
   for (const [index, secret] of secrets.entries()) {
     if (equalInConstantTime(hmac(sha256, secret, data), signatureBytes)) {
       return { id, signedWithOlderKey: index > 0 }
     }
   }
   return undefined
+}
+
+/** The id (and its bytes) and signature of a value shaped like a signed id, checked before any crypto. */
+function parseSigned(value: string) {
+  const match = SIGNED_SESSION_ID.exec(value)
+  if (!match) return undefined
+  const [, id = '', signature = ''] = match
+  const signatureBytes = fromBase64Url(signature)
+  return signatureBytes && { id, data: encoder.encode(id), signatureBytes }
 }
 
 /**
