@@ -1,5 +1,6 @@
 import type { APIContext, MiddlewareNext } from 'astro'
 import { createSessionManager } from '../core/manager.ts'
+import { runWithSession } from '../core/middleware.ts'
 import type { SessionOptions } from '../core/options.ts'
 import type { Session, SessionData } from '../core/session.ts'
 
@@ -52,21 +53,13 @@ export function session<Data extends SessionData = SessionData>(options: Session
   return async function session(context, next) {
     // At build time there is no visitor, and reading the request's headers would only draw a warning.
     if (context.isPrerendered) return next()
-    const request = context.request
-    const current = await manager.open(request)
-    // App.Locals is the application's to declare (see SessionLocals), so it is not typed here.
-    ;(context.locals as SessionLocals<Data>).session = current
-    let response: Response
-    try {
-      response = await next()
-    } catch (error) {
-      // A page, endpoint or action that let this session's failed load escape: onError answers.
-      const recovered = manager.recover(current, error)
-      if (recovered) return recovered
-      throw error
-    }
+    // A page, endpoint or action that let this session's failed load escape: onError answers.
     // Astro adds the cookies set through Astro.cookies to whatever response this returns.
-    return manager.commit(current, response, request)
+    return runWithSession(manager, context.request, (current) => {
+      // App.Locals is the application's to declare (see SessionLocals), so it is not typed here.
+      ;(context.locals as SessionLocals<Data>).session = current
+      return next()
+    })
   }
 }
 

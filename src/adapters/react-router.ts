@@ -1,5 +1,6 @@
 import { createContext, type MiddlewareFunction, type RouterContext } from 'react-router'
 import { createSessionManager } from '../core/manager.ts'
+import { runWithSession } from '../core/middleware.ts'
 import type { SessionOptions } from '../core/options.ts'
 import type { Session, SessionData } from '../core/session.ts'
 
@@ -32,19 +33,11 @@ export function sessionMiddleware<Data extends SessionData = SessionData>(
   options: SessionOptions,
 ): MiddlewareFunction<Response> {
   const manager = createSessionManager<Data>(options)
-  return async function session({ request, context }, next) {
-    const current = await manager.open(request)
-    context.set(sessionContext, current as Session)
-    let response: Response
-    try {
-      response = await next()
-    } catch (error) {
-      // A failed load that reached the middleware: answered as onError chose.
-      const recovered = manager.recover(current, error)
-      if (recovered) return recovered
-      throw error
-    }
-    return manager.commit(current, response, request)
+  return function session({ request, context }, next) {
+    return runWithSession(manager, request, (current) => {
+      context.set(sessionContext, current as Session)
+      return next()
+    })
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Handle } from '@sveltejs/kit'
 import { createSessionManager } from '../core/manager.ts'
+import { runWithSession } from '../core/middleware.ts'
 import type { SessionOptions } from '../core/options.ts'
 import type { Session, SessionData } from '../core/session.ts'
 
@@ -48,21 +49,13 @@ export interface SessionLocals<Data extends SessionData = SessionData> {
 export function session<Data extends SessionData = SessionData>(options: SessionOptions): Handle {
   const manager = createSessionManager<Data>(options)
   return async function session({ event, resolve }) {
-    const request = event.request
-    const current = await manager.open(request)
-    // App.Locals is the application's to declare (see SessionLocals), so it is not typed here.
-    ;(event.locals as SessionLocals<Data>).session = current
-    let response: Response
-    try {
-      response = await resolve(event)
-    } catch (error) {
-      // Kit renders errors of load functions and actions itself; what reaches here escaped a
-      // handle after this one. If it is this session's failed load, onError answers.
-      const recovered = manager.recover(current, error)
-      if (recovered) return recovered
-      throw error
-    }
-    return manager.commit(current, response, request)
+    // Kit renders errors of load functions and actions itself; what reaches here escaped a
+    // handle after this one, and if it is this session's failed load, onError answers.
+    return runWithSession(manager, event.request, (current) => {
+      // App.Locals is the application's to declare (see SessionLocals), so it is not typed here.
+      ;(event.locals as SessionLocals<Data>).session = current
+      return resolve(event)
+    })
   }
 }
 

@@ -1,6 +1,6 @@
-import { createSessionManager } from './manager.ts'
+import { createSessionManager, type SessionManager } from './manager.ts'
 import type { SessionOptions } from './options.ts'
-import type { SessionData } from './session.ts'
+import type { Session, SessionData } from './session.ts'
 
 /** A fetch handler that the middleware wraps. */
 export type Next = (request: Request) => Response | Promise<Response>
@@ -23,17 +23,29 @@ export type Next = (request: Request) => Response | Promise<Response>
  */
 export function sessionMiddleware<Data extends SessionData = SessionData>(options: SessionOptions) {
   const manager = createSessionManager<Data>(options)
-  return async function session(request: Request, next: Next): Promise<Response> {
-    const session = await manager.open(request)
-    let response: Response
-    try {
-      response = await next(request)
-    } catch (error) {
-      // A failed load that the handler let through: answered as onError chose.
-      const response = manager.recover(session, error)
-      if (response) return response
-      throw error
-    }
-    return manager.commit(session, response, request)
+  return function session(request: Request, next: Next): Promise<Response> {
+    return runWithSession(manager, request, () => next(request))
   }
+}
+
+/**
+ * One request through the session, for the fetch middleware and every adapter whose framework
+ * hands over a Request and awaits a Response: opens the session, runs `handler` with it, and
+ * commits after it. A failed load that the handler let through is answered as onError chose.
+ */
+export async function runWithSession<Data extends SessionData>(
+  manager: SessionManager<Data>,
+  request: Request,
+  handler: (session: Session<Data>) => Response | Promise<Response>,
+): Promise<Response> {
+  const session = await manager.open(request)
+  let response: Response
+  try {
+    response = await handler(session)
+  } catch (error) {
+    const recovered = manager.recover(session, error)
+    if (recovered) return recovered
+    throw error
+  }
+  return manager.commit(session, response, request)
 }
