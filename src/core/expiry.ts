@@ -40,9 +40,8 @@ export function toStoredExpiry(expiry: SessionExpiry): StoredExpiry {
   throw invalid(`${JSON.stringify(expiry)}: use { idle: seconds }, { at: Date } or 'browser'`)
 }
 
-/** The stored expiry among a session's values, or undefined when it has none (or a malformed one). */
-export function storedExpiry(values: ReadonlyMap<string, unknown>): StoredExpiry | undefined {
-  const value = values.get(EXPIRY_KEY)
+/** A session's stored expiry, from the value under EXPIRY_KEY; undefined when none (or a malformed one). */
+export function storedExpiry(value: unknown): StoredExpiry | undefined {
   if (value === 'browser') return value
   if (typeof value !== 'object' || value === null) return undefined
   if ('idle' in value && Number.isInteger(value.idle)) return { idle: value.idle as number }

@@ -1,6 +1,6 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds, type Store } from '../store/store.ts'
-import { expiresAt, storedExpiry } from './expiry.ts'
+import { EXPIRY_KEY, expiresAt, storedExpiry } from './expiry.ts'
 import type { ErrorHandler, ExpiryPolicy } from './options.ts'
 import type { Sealer } from './sealing.ts'
 import type { SessionState, StoredSession } from './session.ts'
@@ -26,7 +26,7 @@ export async function loadSession(ctx: LoadContext, id: string): Promise<StoredS
   const { data, json, staleKeys } = await ctx.sealer.decode(record.data)
   // Expiry is recomputed with today's options and the session's own choice, so shortening
   // maxStale, maxAge or the session's expiry takes effect at once.
-  const expiry = storedExpiry(new Map(Object.entries(data)))
+  const expiry = storedExpiry(data[EXPIRY_KEY])
   if (expiresAt(ctx.policy, record.createdAt, record.updatedAt, expiry) <= now) return undefined
   return { record: { ...record, data }, json, encoded: record.data, staleKeys }
 }

@@ -61,7 +61,7 @@ export function planSave(state: SessionState, { policy, persistentCookie, now }:
   if (!loaded || state.readOnly) return { kind: 'nothing', cookie: undefined }
   const data: SessionData = Object.fromEntries(loaded.values)
   const { stored, userId } = loaded
-  const expiry = storedExpiry(loaded.values)
+  const expiry = storedExpiry(loaded.values.get(EXPIRY_KEY))
   const userKeys = loaded.values.size - (loaded.values.has(EXPIRY_KEY) ? 1 : 0)
   const empty = userKeys === 0 && userId === undefined
   const movedFromId = state.movedFrom?.id
@@ -135,7 +135,7 @@ export function plannedExpiry(state: SessionState, context: PlanContext): number
   const stored = state.loaded?.stored
   if (plan.kind === 'end' || !stored || !state.loaded) return undefined
   const { createdAt, updatedAt } = stored.record
-  return expiresAt(context.policy, createdAt, updatedAt, storedExpiry(state.loaded.values))
+  return expiresAt(context.policy, createdAt, updatedAt, storedExpiry(state.loaded.values.get(EXPIRY_KEY)))
 }
 
 /** A write of one key at once (`session.update()`): the record to write and the cookie it earns. */
@@ -158,7 +158,7 @@ export function planKeyWrite(
   if (!stored) throw new Error('planKeyWrite needs a stored session.')
   const { record } = stored
   // The expiry as stored: an unsaved setExpiry() waits for its own write.
-  const expiry = storedExpiry(new Map(Object.entries(record.data)))
+  const expiry = storedExpiry(record.data[EXPIRY_KEY])
   const updatedAt = state.keepAlive ? now : record.updatedAt
   const ends = expiresAt(policy, record.createdAt, updatedAt, expiry)
   const persistent = expiry === undefined ? persistentCookie : expiry !== 'browser'
