@@ -115,12 +115,12 @@ describe('log out everywhere, on DynamoDB', () => {
     },
   )
 
-  it('keeps a destroyed session destroyed when one of its requests is in flight', async () => {
-    const sessions = app(store)
-    const { cookie } = await sessions.send(login('alan'))
+  /** A request of `user`'s session that read it, then writes after "log out everywhere" ran meanwhile. */
+  async function writeAfterLogout(sessions: ReturnType<typeof app>, user: string) {
+    const { cookie } = await sessions.send(login(user))
     const loaded = deferred()
     const loggedOut = deferred()
-    const slow = sessions.send(async (request) => {
+    const late = sessions.send(async (request) => {
       const session = getSession<{ cart: string[] }>(request)
       await session.get('cart')
       loaded.resolve()
@@ -129,9 +129,15 @@ describe('log out everywhere, on DynamoDB', () => {
       return new Response('late')
     }, cookie?.value)
     await loaded.promise
-    expect(await destroyUserSessions(store, 'alan', { settleMs: 0 })).toBe(1)
+    const ended = await destroyUserSessions(store, user, { settleMs: 0 })
     loggedOut.resolve()
-    await slow
+    return { cookie, ended, late: await late }
+  }
+
+  it('keeps a destroyed session destroyed when one of its requests is in flight', async () => {
+    const sessions = app(store)
+    const { cookie, ended } = await writeAfterLogout(sessions, 'alan')
+    expect(ended).toBe(1)
     expect(await listUserSessions(store, 'alan')).toEqual([])
     expect((await sessions.send(whoAmI, cookie?.value)).body).toBe('nobody')
   })
@@ -144,21 +150,7 @@ describe('log out everywhere, on DynamoDB', () => {
         return new Response('your change was not saved: you were signed out', { status: 409 })
       },
     })
-    const { cookie } = await sessions.send(login('ada-reported'))
-    const loaded = deferred()
-    const loggedOut = deferred()
-    const slow = sessions.send(async (request) => {
-      const session = getSession<{ cart: string[] }>(request)
-      await session.get('cart')
-      loaded.resolve()
-      await loggedOut.promise
-      await session.set('cart', ['late'])
-      return new Response('late')
-    }, cookie?.value)
-    await loaded.promise
-    await destroyUserSessions(store, 'ada-reported', { settleMs: 0 })
-    loggedOut.resolve()
-    const late = await slow
+    const { late } = await writeAfterLogout(sessions, 'ada-reported')
     expect(reported).toEqual(['save:SESSION_ENDED'])
     expect(late.response.status).toBe(409)
     expect(late.cookie).toBeUndefined()
