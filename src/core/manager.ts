@@ -81,9 +81,10 @@ export function createSessionManager<Data extends SessionData>(
   const loading: LoadContext = { store, sealer, policy, onError, storeKey }
   const saving: SaveContext = { store, sealer, storeKey }
 
-  const planContext = (cookie: SessionCookie) => ({
+  /** What the save decision needs of this request: its cookie options, the clock. */
+  const planContext = (request: Request) => ({
     policy,
-    persistentCookie: cookie.persistent,
+    persistentCookie: cookieFor(request).persistent,
     now: nowInSeconds(),
   })
 
@@ -107,9 +108,9 @@ export function createSessionManager<Data extends SessionData>(
       if (!cookies.canVerifyNow) await state.cookie.verify()
       const session = new Session<Data>(state, {
         load: loaderFor(loading, request, state),
-        expiresAt: () => plannedExpiry(state, planContext(cookieFor(request))),
-        save: () => saveNow(saving, state, planContext(cookieFor(request))),
-        writeKey: (key, value) => writeKey(saving, state, key, value, planContext(cookieFor(request))),
+        expiresAt: () => plannedExpiry(state, planContext(request)),
+        save: () => saveNow(saving, state, planContext(request)),
+        writeKey: (key, value) => writeKey(saving, state, key, value, planContext(request)),
       })
       states.set(session, state)
       sessionsByRequest.set(request, session)
@@ -128,7 +129,7 @@ export function createSessionManager<Data extends SessionData>(
       let change: CookieChange
       let plan: SavePlan
       try {
-        plan = planSave(state, planContext(cookie))
+        plan = planSave(state, planContext(request))
         // An aborted request's client never sees the cookie: nothing is saved. Asked only when
         // there is something to write, as some servers (@hono/node-server) make the signal on demand.
         if (plan.kind !== 'nothing' && clientWentAway(request)) return response
