@@ -37,8 +37,14 @@ export async function applySave(
   plan: SavePlan,
 ): Promise<CookieChange> {
   const { cookie } = await applyPlan(ctx, state, plan)
-  for (const id of state.obsoleteIds) await tryDelete(ctx, await ctx.storeKey(id))
+  await deleteObsolete(ctx, state)
   return cookie
+}
+
+/** Deletes the items that destroy() left behind; once done, they are forgotten. */
+async function deleteObsolete(ctx: SaveContext, state: SessionState): Promise<void> {
+  for (const id of state.obsoleteIds) await tryDelete(ctx, await ctx.storeKey(id))
+  state.obsoleteIds = []
 }
 
 /**
@@ -102,9 +108,17 @@ async function tryWrite(
  */
 export async function saveNow(ctx: SaveContext, state: SessionState, context: PlanContext): Promise<void> {
   const plan = planSave(state, context)
-  const outcome = await applyPlan(ctx, state, plan)
-  for (const id of state.obsoleteIds) await tryDelete(ctx, await ctx.storeKey(id))
-  state.obsoleteIds = []
+  let outcome: Outcome
+  try {
+    outcome = await applyPlan(ctx, state, plan)
+  } catch (error) {
+    if (!(error instanceof SessionError && error.code === 'SESSION_ENDED')) throw error
+    // Another request ended the session meanwhile: it stays ended, as with update().
+    endView(state)
+    state.savedCookie = { change: 'expire', lifetime: undefined }
+    return
+  }
+  await deleteObsolete(ctx, state)
   if (outcome.cookie) state.savedCookie = { change: outcome.cookie, lifetime: plan.cookieLifetime }
   await rebase(ctx, state, plan, outcome)
 }
@@ -123,11 +137,8 @@ async function rebase(
     return
   }
   const { written } = outcome
-  if (!written) {
-    // Refused: another request ended the session meanwhile; it stays ended (nothing resurrects).
-    if (plan.kind === 'create') endView(state)
-    return
-  }
+  // Only a refused touch comes back with nothing written: it changed nothing to take as the baseline.
+  if (!written) return
   const { write, encoded } = written
   if (write.kind === 'delete') {
     loaded.stored = undefined

@@ -99,6 +99,22 @@ describe.each(stores)('on %s', (_, makeStore) => {
       expect(await storedData(store, cookie?.id)).toBeUndefined()
     })
 
+    it('of a session ended meanwhile stores nothing, brings nothing back and expires the cookie', async () => {
+      const store = await makeStore()
+      const sessions = app(store)
+      const { cookie } = await sessions.send(count)
+      const ended = await sessions.send(async (request) => {
+        await sessionOf(request).set('count', 5)
+        await store.delete(await hashSessionId(cookie?.id ?? ''))
+        await sessionOf(request).save()
+        return text(await sessionOf(request).all())
+      }, cookie?.value)
+      expect(ended.response.status).toBe(200)
+      expect(JSON.parse(ended.body)).toEqual({})
+      expect(ended.cookie?.header).toMatch(/^sid=; Max-Age=0;/)
+      expect(await storedData(store, cookie?.id)).toBeUndefined()
+    })
+
     it('after regenerate() moves the data to the new id at once, and the response carries the new id', async () => {
       const store = await makeStore()
       const sessions = app(store)
