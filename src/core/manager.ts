@@ -103,7 +103,7 @@ export function createSessionManager<Data extends SessionData>(
 
   return {
     async open(request) {
-      const state = createSessionState({ verified: undefined, present: false })
+      const state = createSessionState()
       state.cookie = cookies.checkFor(request, state, () => cookieFor(request))
       if (!cookies.canVerifyNow) await state.cookie.verify()
       const session = new Session<Data>(state, {

@@ -17,7 +17,7 @@ function stateWith(options: {
   staleKeys?: string[]
   flags?: Partial<SessionState>
 }): SessionState {
-  const state = createSessionState({ verified: undefined, present: false })
+  const state = createSessionState()
   const record = options.stored && {
     key: 'key',
     createdAt: NOW - 7200,
@@ -46,7 +46,7 @@ function valuesOf(state: SessionState): Map<string, unknown> {
 
 describe('planSave: what a request must write', () => {
   it('writes nothing for a session the handler never used', () => {
-    const state = createSessionState({ verified: undefined, present: false })
+    const state = createSessionState()
     expect(planSave(state, context)).toEqual({ kind: 'nothing', cookie: undefined })
   })
 

@@ -1,6 +1,6 @@
 import { SessionError, SessionValueError } from '../errors.ts'
 import { type SessionRecord, withChanges } from '../store/store.ts'
-import { createSessionId, type VerifiedSessionId } from './crypto.ts'
+import { createSessionId } from './crypto.ts'
 import { EXPIRY_KEY, type SessionExpiry, toStoredExpiry } from './expiry.ts'
 import { assertStorable } from './values.ts'
 
@@ -101,14 +101,14 @@ export interface SessionHooks {
   writeKey(key: string, value: unknown): Promise<boolean>
 }
 
-export function createSessionState(cookie: {
-  verified: VerifiedSessionId | undefined
-  present: boolean
-}): SessionState {
-  const { verified } = cookie
+/**
+ * A request's state before its cookie is read: no id yet. The middleware's cookie check
+ * (`state.cookie`) fills in the id and the cookie flags on the session's first use.
+ */
+export function createSessionState(): SessionState {
   return {
-    id: verified?.id,
-    storedId: verified?.id,
+    id: undefined,
+    storedId: undefined,
     loaded: undefined,
     loading: undefined,
     failure: undefined,
@@ -117,8 +117,8 @@ export function createSessionState(cookie: {
     obsoleteIds: [],
     flashedNow: new Set(),
     destroyed: false,
-    signedWithOlderKey: verified?.signedWithOlderKey ?? false,
-    hadBadCookie: cookie.present && !verified,
+    signedWithOlderKey: false,
+    hadBadCookie: false,
     hadStaleCookie: false,
     keepAlive: true,
     cookie: undefined,
