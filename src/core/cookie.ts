@@ -50,9 +50,8 @@ export interface CookieOptions {
   priority?: 'low' | 'medium' | 'high'
 }
 
-const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis). */
-export const MAX_COOKIE_AGE = MAX_COOKIE_AGE_SECONDS
+export const MAX_COOKIE_AGE = 400 * 24 * 60 * 60
 const OWNER = 'Session'
 
 /**
@@ -89,7 +88,7 @@ const COOKIE_OPTIONS = {
   httpOnly: aBoolean,
   sameSite: oneOf('lax', 'strict', 'none', 'auto'),
   partitioned: aBoolean,
-  maxAge: wholeNumber(1, MAX_COOKIE_AGE_SECONDS, 'seconds (400 days at most)'),
+  maxAge: wholeNumber(1, MAX_COOKIE_AGE, 'seconds (400 days at most)'),
   priority: oneOf('low', 'medium', 'high'),
 } satisfies Record<keyof CookieOptions, Check>
 
@@ -137,7 +136,7 @@ export const COOKIE_RESULTS_KEPT = 100
  *
  * @example
  * const cookieFor = createCookieChooser((request) => ({ domain: new URL(request.url).hostname }))
- * cookieFor(request).read(request)
+ * cookieFor(request).values(request)
  */
 export function createCookieChooser(
   option: CookieOptions | CookieOptionsFor = {},
