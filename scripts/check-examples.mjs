@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { everyImportExternal } from './every-import-external.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 // A folder argument checks another tree the same way (test/docs.test.ts uses one).
@@ -42,17 +43,7 @@ const result = await build({
   outdir: join(root, '.cache', 'check-examples'),
   absWorkingDir: root,
   logLevel: 'silent',
-  plugins: [
-    {
-      // Each file alone: its imports are recorded, never followed.
-      name: 'every-import-external',
-      setup(pluginBuild) {
-        pluginBuild.onResolve({ filter: /.*/ }, (args) =>
-          args.kind === 'entry-point' ? undefined : { path: args.path, external: true },
-        )
-      },
-    },
-  ],
+  plugins: [everyImportExternal],
 })
 
 const problems = []

@@ -10,6 +10,7 @@ import { builtinModules } from 'node:module'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { everyImportExternal } from './every-import-external.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 // A folder argument checks another tree the same way (the script's own test uses one).
@@ -55,17 +56,7 @@ const result = await build({
   outbase: src,
   logLevel: 'silent',
   define: Object.fromEntries(NODE_GLOBALS.map((name) => [name, `${MARKER}${name}`])),
-  plugins: [
-    {
-      // Each file alone: its imports are recorded, never followed.
-      name: 'every-import-external',
-      setup(pluginBuild) {
-        pluginBuild.onResolve({ filter: /.*/ }, (args) =>
-          args.kind === 'entry-point' ? undefined : { path: args.path, external: true },
-        )
-      },
-    },
-  ],
+  plugins: [everyImportExternal],
 })
 
 const problems = []
