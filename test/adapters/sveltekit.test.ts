@@ -3,7 +3,6 @@
 // behind a proxy that counts every DynamoDB call.
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { hashSessionId } from '../../src/core/crypto.ts'
 import {
   browser,
   freePort,
@@ -12,7 +11,8 @@ import {
   runBuild,
   startServer,
 } from '../support/built-app.ts'
-import { localClient, scanAll, uniqueTableName } from '../support/dynamodb.ts'
+import { builtAppSessionChecks, operationsOf, visitsOn } from '../support/built-app-session.ts'
+import { uniqueTableName } from '../support/dynamodb.ts'
 import { startFaultProxy } from '../support/fault-proxy.ts'
 import { SECRET } from '../support/harness.ts'
 
@@ -55,75 +55,10 @@ afterAll(async () => {
   await proxy?.close()
 })
 
-/** The DynamoDB operations that `visit` caused, e.g. ['GetItem']. */
-async function operationsOf<T>(visit: () => Promise<T>): Promise<{ result: T; operations: string[] }> {
-  proxy.clear()
-  const result = await visit()
-  return { result, operations: [...proxy.operations] }
-}
-
-const visitsOn = (html: string) => /id="visits">(\d+)</.exec(html)?.[1]
-
 describe('the SvelteKit handle, in a built SvelteKit app', () => {
-  it('keeps a session across requests through locals.session in a load function', async () => {
-    const client = browser(base)
-    const first = await client.fetch('/')
-    expect(first.status).toBe(200)
-    expect(visitsOn(first.body)).toBe('1')
-    const header = first.setCookies.find((line) => line.startsWith('sid='))
-    expect(header).toMatch(/^sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /)
-    expect(header).toMatch(/HttpOnly/i)
-    expect(header).toMatch(/SameSite=Lax/i)
-    expect(header).toMatch(/; Secure/i) // the built app, as deployed
-    expect(visitsOn((await client.fetch('/')).body)).toBe('2')
-    expect(JSON.parse((await client.fetch('/visits')).body)).toEqual({ visits: 2, user: null })
-    // Another browser starts over.
-    expect(visitsOn((await browser(base).fetch('/')).body)).toBe('1')
-  })
-
-  it('stores the session under the SHA-256 of its id, never the id itself', async () => {
-    const client = browser(base)
-    await client.fetch('/')
-    const id = client.session?.split('.')[0] ?? ''
-    const keys = (await scanAll(localClient(), tableName)).map((item) => item.session_id?.S)
-    expect(keys).toContain(await hashSessionId(id))
-    expect(keys).not.toContain(id)
-  })
-
-  it('makes no DynamoDB call and sends no Set-Cookie on a route that never uses the session', async () => {
-    const client = browser(base)
-    await client.fetch('/')
-    const { result, operations } = await operationsOf(() => client.fetch('/health'))
-    expect(result.body).toBe('ok')
-    expect(result.setCookies).toEqual([])
-    expect(operations).toEqual([])
-  })
-
-  it('reads once, writes nothing and sends no Set-Cookie when a route only reads the session', async () => {
-    const client = browser(base)
-    await client.fetch('/')
-    const { result, operations } = await operationsOf(() => client.fetch('/visits'))
-    expect(JSON.parse(result.body)).toEqual({ visits: 1, user: null })
-    expect(result.setCookies).toEqual([])
-    expect(operations).toEqual(['GetItem'])
-  })
-
-  it('never reads the store for a cookie with a bad signature, and starts a new session', async () => {
-    const client = browser(base)
-    await client.fetch('/')
-    await client.fetch('/')
-    const [id] = (client.session ?? '').split('.')
-    const forged = `${id}.${'A'.repeat(43)}`
-    const attacker = browser(base)
-    attacker.cookies.set('sid', forged)
-    const read = await operationsOf(() => attacker.fetch('/visits'))
-    expect(JSON.parse(read.result.body)).toEqual({ visits: 0, user: null })
-    expect(read.operations).toEqual([])
-    const page = await operationsOf(() => attacker.fetch('/'))
-    expect(visitsOn(page.result.body)).toBe('1')
-    expect(page.operations).toEqual(['PutItem']) // a new session, no GetItem
-    expect(page.result.session).toBeDefined()
-    expect(page.result.session?.split('.')[0]).not.toBe(id)
+  builtAppSessionChecks(() => ({ base, proxy, tableName }), {
+    carrier: 'locals.session in a load function',
+    route: 'a route',
   })
 
   it('keeps the new session cookie on the redirect after a login form action, and logs out', async () => {
@@ -170,7 +105,7 @@ describe('the SvelteKit handle, in a built SvelteKit app', () => {
   it('answers a login form without a name with 400 and changes nothing', async () => {
     const client = browser(base)
     await client.fetch('/')
-    const { result, operations } = await operationsOf(() => client.post('/?/login', { name: ' ' }))
+    const { result, operations } = await operationsOf(proxy, () => client.post('/?/login', { name: ' ' }))
     expect(result.status).toBe(400)
     expect(result.body).toContain('Please enter a name.')
     // The page itself counted the visit after the action: one read, one write, same cookie.
@@ -190,7 +125,7 @@ describe('the SvelteKit handle, in a built SvelteKit app', () => {
     const client = browser(base)
     await client.fetch('/')
     const cookie = client.session
-    const { result, operations } = await operationsOf(() => client.post('/demo/error'))
+    const { result, operations } = await operationsOf(proxy, () => client.post('/demo/error'))
     expect(result.status).toBe(500)
     expect(result.setCookies).toEqual([])
     expect(operations.filter((operation) => WRITES.includes(operation))).toEqual([])
@@ -198,7 +133,7 @@ describe('the SvelteKit handle, in a built SvelteKit app', () => {
     expect(JSON.parse((await client.fetch('/visits')).body).visits).toBe(1)
 
     // A new visitor's failed request creates no session at all.
-    const fresh = await operationsOf(() => browser(base).post('/demo/error'))
+    const fresh = await operationsOf(proxy, () => browser(base).post('/demo/error'))
     expect(fresh.result.status).toBe(500)
     expect(fresh.result.setCookies).toEqual([])
     expect(fresh.operations).toEqual([])
