@@ -9,6 +9,7 @@ export {
 
 export type { CookieOptions, CookieOptionsFor } from './core/cookie.ts'
 export { hashSessionId, type Secret } from './core/crypto.ts'
+export type { EventHandler, SessionEvent, SessionEventType, StoreCall } from './core/events.ts'
 export type { SessionExpiry } from './core/expiry.ts'
 export { getSession } from './core/manager.ts'
 export { type Next, sessionMiddleware } from './core/middleware.ts'
@@ -49,4 +50,12 @@ export {
   type TableErrorCode,
 } from './errors.ts'
 export { MemoryStore } from './store/memory.ts'
-export type { SessionRecord, Store, UpdateOptions, UserSession } from './store/store.ts'
+export type {
+  CallOptions,
+  DeleteOptions,
+  SessionRecord,
+  Store,
+  StoreMeter,
+  UpdateOptions,
+  UserSession,
+} from './store/store.ts'

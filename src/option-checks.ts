@@ -36,6 +36,7 @@ export const ALL_OPTION_NAMES = [
   'trustProxy',
   'encrypt',
   'onError',
+  'onEvent',
   // the store
   'tableName',
   'client',

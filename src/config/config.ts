@@ -31,7 +31,7 @@ export {
 export { parseDuration } from './parsers.ts'
 
 export interface ConfigSources<Options extends SessionConfig = SessionConfig> {
-  /** Options from code: they win over every other source. The client and `onError` come only from here. */
+  /** Options from code: they win over every other source. The client, `onError` and `onEvent` come only from here. */
   options?: Options
   /**
    * Values from a command line, by option name in kebab case (`'max-stale': '5h'`); they come

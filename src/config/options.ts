@@ -35,7 +35,15 @@ export interface SessionConfig
 export const ENV_PREFIX = 'AWS_DYNAMO_DB_SESSION_'
 
 /** Options that are objects or functions, so only code can give them. */
-export const CODE_ONLY = ['client', 'credentials', 'onError', 'store', 'onProgress', 'signal'] as const
+export const CODE_ONLY = [
+  'client',
+  'credentials',
+  'onError',
+  'onEvent',
+  'store',
+  'onProgress',
+  'signal',
+] as const
 
 /** Every option a string can set, as its path in the options object: `maxStale`, `cookie.secure`. */
 type OptionPath =

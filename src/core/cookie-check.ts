@@ -80,6 +80,7 @@ export function createCookieChecker(secrets: readonly Secret[], keys: Promise<Cr
         state.storedId = verified?.id
         state.signedWithOlderKey = verified?.signedWithOlderKey ?? false
         state.hadBadCookie = !verified && (values?.length ?? 0) > 0
+        if (state.hadBadCookie) state.events?.emit('tamperedCookie', { key: undefined, userId: undefined })
       }
       const check: CookieCheck = {
         now() {

@@ -1,5 +1,6 @@
 import { SessionError } from '../errors.ts'
 import { nowInSeconds, type Store } from '../store/store.ts'
+import type { EventRecorder } from './events.ts'
 import { EXPIRY_KEY, expiresAt, storedExpiry } from './expiry.ts'
 import type { ErrorHandler, ExpiryPolicy } from './options.ts'
 import type { Sealer } from './sealing.ts'
@@ -17,10 +18,13 @@ export interface LoadContext {
   storeKey(id: string): Promise<string>
 }
 
-/** The live stored session of `id`, its values unsealed, or undefined. */
-export async function loadSession(ctx: LoadContext, id: string): Promise<StoredSession | undefined> {
-  const key = await ctx.storeKey(id)
-  const record = await storeCall('load', () => ctx.store.load(key))
+/** The live stored session under `key`, its values unsealed, or undefined. */
+export async function loadSession(
+  ctx: LoadContext,
+  key: string,
+  events: EventRecorder | undefined,
+): Promise<StoredSession | undefined> {
+  const record = await storeCall(events, 'load', key, (meter) => ctx.store.load(key, { meter }))
   const now = nowInSeconds()
   if (!record || record.expiresAt <= now) return undefined
   const { data, json, staleKeys } = await ctx.sealer.decode(record.data)
@@ -37,12 +41,20 @@ export async function loadSession(ctx: LoadContext, id: string): Promise<StoredS
  */
 export function loaderFor(ctx: LoadContext, request: Request, state: SessionState) {
   return async (id: string): Promise<StoredSession | undefined> => {
+    const { events } = state
+    const key = await ctx.storeKey(id)
     try {
-      return await loadSession(ctx, id)
+      const stored = await loadSession(ctx, key, events)
+      if (events) {
+        if (stored) events.readUser = stored.record.userId
+        else events.emit('staleCookie', { key })
+      }
+      return stored
     } catch (error) {
       if (!(error instanceof SessionError)) throw error
       if (error.code === 'SESSION_UNREADABLE') {
         // Tampered or sealed by a retired secret: reported, then treated as no session at all.
+        events?.emit('storeError', { key, error })
         await ctx.onError(error, request, 'unseal')
         return undefined
       }

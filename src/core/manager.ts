@@ -3,6 +3,7 @@ import { nowInSeconds } from '../store/store.ts'
 import type { SessionCookie } from './cookie.ts'
 import { createCookieChecker } from './cookie-check.ts'
 import { hashSessionId, importSigningKeys, signSessionId } from './crypto.ts'
+import { EventRecorder } from './events.ts'
 import { type LoadContext, loaderFor } from './load.ts'
 import { resolveOptions, type SessionOptions } from './options.ts'
 import { type CookieChange, plannedExpiry, planSave, type SavePlan } from './plan.ts'
@@ -59,7 +60,7 @@ export function getSession<Data extends SessionData = SessionData>(request: Requ
 export function createSessionManager<Data extends SessionData>(
   options: SessionOptions,
 ): SessionManager<Data> {
-  const { secrets, store, policy, cookieFor, encrypt, onError } = resolveOptions(options)
+  const { secrets, store, policy, cookieFor, encrypt, onError, onEvent } = resolveOptions(options)
   const keys = importSigningKeys(secrets)
   const states = new WeakMap<Session<Data>, SessionState>()
   // A returning visitor sends the same cookie again and again: its check (HMAC, in
@@ -104,6 +105,7 @@ export function createSessionManager<Data extends SessionData>(
   return {
     async open(request) {
       const state = createSessionState()
+      if (onEvent) state.events = new EventRecorder(onEvent, request)
       state.cookie = cookies.checkFor(request, state, () => cookieFor(request))
       if (!cookies.canVerifyNow) await state.cookie.verify()
       const session = new Session<Data>(state, {
@@ -119,44 +121,54 @@ export function createSessionManager<Data extends SessionData>(
 
     async commit(session, response, request) {
       const state = stateOf(session)
-      // A failed load fails closed even when the handler caught the error and carried on.
-      if (state.failure) return state.failure.response
-      // Never used: nothing to save and no cookie to change, and nothing of the request read.
-      if (!state.loaded) return response
-      // A 5xx means the handler failed part way: what it changed is not saved.
-      if (response.status >= 500) return response
-      const cookie = cookieFor(request)
-      let change: CookieChange
-      let plan: SavePlan
       try {
-        plan = planSave(state, planContext(request))
-        // An aborted request's client never sees the cookie: nothing is saved. Asked only when
-        // there is something to write, as some servers (@hono/node-server) make the signal on demand.
-        if (plan.kind !== 'nothing' && clientWentAway(request)) return response
-        // A read (nothing to write, nothing destroyed) needs no trip through the store calls.
-        change =
-          plan.kind === 'nothing' && state.obsoleteIds.length === 0
-            ? plan.cookie
-            : await applySave(saving, state, plan)
-      } catch (error) {
-        if (!(error instanceof SessionError)) throw error
-        return (await onError(error, request, 'save')) ?? response
+        return await commitState(state, response, request)
+      } finally {
+        // Calls that no write or error reported: the request read its session and wrote nothing.
+        if (state.events?.pending) state.events.emit('read', { userId: state.loaded?.userId })
       }
-      // A save() or update() during the request earned a cookie that this commit did not replace.
-      const saved = change ? undefined : state.savedCookie
-      change ??= saved?.change
-      if (!change) return response
-      const lifetime = plan.cookieLifetime ?? saved?.lifetime
-      return appendSetCookie(
-        response,
-        change === 'set' ? await signedCookie(cookie, state, lifetime) : cookie.expire(),
-      )
     },
 
     recover(session, error) {
       const { failure } = stateOf(session)
       return failure && failure.error === error ? failure.response : undefined
     },
+  }
+
+  /** Saves what the handler changed and adds the cookie to the response. */
+  async function commitState(state: SessionState, response: Response, request: Request): Promise<Response> {
+    // A failed load fails closed even when the handler caught the error and carried on.
+    if (state.failure) return state.failure.response
+    // Never used: nothing to save and no cookie to change, and nothing of the request read.
+    if (!state.loaded) return response
+    // A 5xx means the handler failed part way: what it changed is not saved.
+    if (response.status >= 500) return response
+    const cookie = cookieFor(request)
+    let change: CookieChange
+    let plan: SavePlan
+    try {
+      plan = planSave(state, planContext(request))
+      // An aborted request's client never sees the cookie: nothing is saved. Asked only when
+      // there is something to write, as some servers (@hono/node-server) make the signal on demand.
+      if (plan.kind !== 'nothing' && clientWentAway(request)) return response
+      // A read (nothing to write, nothing destroyed) needs no trip through the store calls.
+      change =
+        plan.kind === 'nothing' && state.obsoleteIds.length === 0
+          ? plan.cookie
+          : await applySave(saving, state, plan)
+    } catch (error) {
+      if (!(error instanceof SessionError)) throw error
+      return (await onError(error, request, 'save')) ?? response
+    }
+    // A save() or update() during the request earned a cookie that this commit did not replace.
+    const saved = change ? undefined : state.savedCookie
+    change ??= saved?.change
+    if (!change) return response
+    const lifetime = plan.cookieLifetime ?? saved?.lifetime
+    return appendSetCookie(
+      response,
+      change === 'set' ? await signedCookie(cookie, state, lifetime) : cookie.expire(),
+    )
   }
 
   function stateOf(session: Session<Data>): SessionState {

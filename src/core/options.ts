@@ -19,6 +19,7 @@ import {
   type SessionCookie,
 } from './cookie.ts'
 import { isCryptoKey, MIN_SECRET_BYTES, MIN_SECRET_LENGTH, type Secret } from './crypto.ts'
+import type { EventHandler } from './events.ts'
 import { defaultOnError } from './on-error.ts'
 
 // The middleware's options: their types, their defaults, and their checks, made once when the
@@ -75,6 +76,15 @@ export interface SessionOptions {
    * @example onError: failOpen // serve anyway, and log what was lost
    */
   onError?: ErrorHandler
+  /**
+   * Told what happens to sessions and what it costs: `created`, `updated`, `touched`, `read`,
+   * `regenerated`, `destroyed`, `staleCookie`, `tamperedCookie` and `storeError`, each with the
+   * store key (never the id), the user, the DynamoDB calls made with the capacity units DynamoDB
+   * reported, and the milliseconds they took. Called in a microtask, never awaited: it cannot slow
+   * down or break a request. See docs/events.md for OpenTelemetry.
+   * @example onEvent: (event) => console.log(event.type, event.capacityUnits)
+   */
+  onEvent?: EventHandler
 }
 
 /**
@@ -104,6 +114,7 @@ export interface ResolvedOptions {
   cookieFor: (request: Request) => SessionCookie
   encrypt: boolean
   onError: ErrorHandler
+  onEvent: EventHandler | undefined
 }
 
 const DEFAULT_MAX_STALE = 14 * 24 * 60 * 60
@@ -183,6 +194,7 @@ export const SESSION_OPTIONS = {
   trustProxy: aBoolean,
   encrypt: aBoolean,
   onError: aFunction,
+  onEvent: aFunction,
 } satisfies Record<keyof SessionOptions, Check>
 
 /**
@@ -235,5 +247,6 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     cookieFor: createCookieChooser(options.cookie, options.trustProxy ?? false),
     encrypt,
     onError: options.onError ?? defaultOnError,
+    onEvent: options.onEvent,
   }
 }

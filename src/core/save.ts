@@ -1,7 +1,8 @@
 import { SessionError } from '../errors.ts'
-import { type SessionRecord, type Store, setOwn, withChanges } from '../store/store.ts'
+import { type DeleteOptions, type SessionRecord, type Store, setOwn, withChanges } from '../store/store.ts'
 import { snapshot } from './changes.ts'
 import { createSessionId, createWriteId } from './crypto.ts'
+import type { SessionEventType } from './events.ts'
 import {
   type CookieChange,
   type PlanContext,
@@ -43,8 +44,15 @@ export async function applySave(
 
 /** Deletes the items that destroy() left behind; once done, they are forgotten. */
 async function deleteObsolete(ctx: SaveContext, state: SessionState): Promise<void> {
-  for (const id of state.obsoleteIds) await tryDelete(ctx, await ctx.storeKey(id))
+  for (const id of state.obsoleteIds) await deleteEnded(ctx, state, id)
   state.obsoleteIds = []
+}
+
+/** Deletes the item of an ended session, whatever state it is in. */
+async function deleteEnded(ctx: SaveContext, state: SessionState, id: string): Promise<void> {
+  const key = await ctx.storeKey(id)
+  await tryDelete(ctx, state, key)
+  report(state, 'destroyed', key)
 }
 
 /**
@@ -61,16 +69,18 @@ async function applyPlan(ctx: SaveContext, state: SessionState, plan: SavePlan):
     case 'nothing':
       return { cookie: plan.cookie }
     case 'end':
-      if (plan.movedFromId !== undefined) await tryDelete(ctx, await ctx.storeKey(plan.movedFromId))
+      if (plan.movedFromId !== undefined) await deleteEnded(ctx, state, plan.movedFromId)
       return { cookie: plan.cookie }
     case 'write':
       for (const { write, cookie } of plan.writes) {
         const encoded = await tryWrite(ctx, state, plan.record, plan.userChanged, write)
-        if (encoded) return { cookie, written: { write, encoded } }
+        if (!encoded) continue
+        report(state, WRITE_EVENTS[write.kind], plan.record.key)
+        return { cookie, written: { write, encoded } }
       }
       // Every write refused: the session ended meanwhile, and stays ended. A touch lost nothing;
       // a change is reported, so the app can tell its user rather than answer as if it were saved.
-      if (plan.writes.some(({ write }) => write.kind !== 'touch')) throw sessionEnded()
+      if (plan.writes.some(({ write }) => write.kind !== 'touch')) throw sessionEnded(state)
       return { cookie: undefined }
     case 'create':
       return create(ctx, state, plan.record, plan.movedFromId)
@@ -86,17 +96,24 @@ async function tryWrite(
   write: Write,
 ): Promise<SessionData | false> {
   const { store } = ctx
+  const { events } = state
   const stored = state.loaded?.stored
   switch (write.kind) {
     case 'delete':
-      return (await tryDelete(ctx, record.key, { version: write.ifVersion })) && {}
+      return (await tryDelete(ctx, state, record.key, { onlyIf: { version: write.ifVersion } })) && {}
     case 'touch':
-      return (await storeCall('touch', () => store.touch(record))) && (stored?.encoded ?? {})
+      return (
+        (await storeCall(events, 'touch', record.key, (meter) => store.touch(record, { meter }))) &&
+        (stored?.encoded ?? {})
+      )
     case 'update': {
       const data = await encode(ctx.sealer, record.data, write.keys, stored?.encoded)
       const update = { ...record, data, writeId: createWriteId() }
       const options = { userChanged, ifUnchanged: write.ifUnchanged }
-      return (await storeCall('update', () => store.update(update, write.keys, options))) && data
+      const updated = await storeCall(events, 'update', record.key, (meter) =>
+        store.update(update, write.keys, { ...options, meter }),
+      )
+      return updated && data
     }
   }
 }
@@ -190,7 +207,11 @@ export async function writeKey(
   const expected = Object.hasOwn(stored.encoded, key) ? stored.encoded[key] : undefined
   const record = { ...planned.record, data: encoded, writeId: createWriteId() }
   const ifValue = { key, value: expected }
-  if (!(await storeCall('update', () => ctx.store.update(record, [key], { ifValue })))) return false
+  const updated = await storeCall(state.events, 'update', record.key, (meter) =>
+    ctx.store.update(record, [key], { ifValue, meter }),
+  )
+  if (!updated) return false
+  report(state, 'updated', record.key)
   const plain: SessionData = {}
   if (value !== undefined) setOwn(plain, key, value)
   const data = withChanges(stored.record.data, plain, [key])
@@ -223,26 +244,48 @@ async function create(
   const data = await encode(ctx.sealer, template.data, Object.keys(template.data))
   const key = await createWithFreshId(ctx, state, { ...template, data })
   const written = { cookie: 'set' as const, written: { write: { kind: 'create' as const }, encoded: data } }
-  if (movedFromId === undefined) return written
+  if (movedFromId === undefined) {
+    report(state, 'created', key)
+    return written
+  }
+  const previousKey = await ctx.storeKey(movedFromId)
   let moved: boolean
   try {
-    moved = await tryDelete(ctx, await ctx.storeKey(movedFromId), 'live', createWriteId())
+    moved = await tryDelete(ctx, state, previousKey, { onlyIf: 'live', writeId: createWriteId() })
   } catch (error) {
     // The old item's fate is unknown: the new one goes too, so one device never shows as two.
-    await tryDelete(ctx, key).catch(() => {})
+    await tryDelete(ctx, state, key).catch(() => {})
     throw error
   }
-  if (moved) return written
-  await tryDelete(ctx, key)
-  throw sessionEnded()
+  if (moved) {
+    report(state, 'regenerated', key, previousKey)
+    return written
+  }
+  await tryDelete(ctx, state, key)
+  throw sessionEnded(state)
 }
 
-function sessionEnded(): SessionError {
-  return new SessionError(
+/** The error of a write refused because another request ended the session, told to onEvent. */
+function sessionEnded(state: SessionState): SessionError {
+  const error = new SessionError(
     'SESSION_ENDED',
     'The session ended while this request was in flight (a logout, destroy() or a request that emptied it); ' +
       "this request's changes were not saved, and it sends no session cookie.",
   )
+  state.events?.emit('storeError', { error })
+  return error
+}
+
+/** The event of each kind of write, once the store accepted it. */
+const WRITE_EVENTS = {
+  update: 'updated',
+  touch: 'touched',
+  delete: 'destroyed',
+} as const satisfies Record<Write['kind'], SessionEventType>
+
+/** Tells onEvent, if given, of a write the store accepted. */
+function report(state: SessionState, type: SessionEventType, key: string, previousKey?: string): void {
+  state.events?.emit(type, { key, previousKey, userId: state.loaded?.userId })
 }
 
 /** Creates the record under `state.id` (made now if need be), retrying with fresh ids; returns its key. */
@@ -255,7 +298,8 @@ async function createWithFreshId(
     state.id ??= createSessionId()
     const key = await ctx.storeKey(state.id)
     const created = { ...record, key, writeId: createWriteId() }
-    if (await storeCall('create', () => ctx.store.create(created))) return key
+    if (await storeCall(state.events, 'create', key, (meter) => ctx.store.create(created, { meter })))
+      return key
     state.id = createSessionId()
   }
   throw new SessionError('SESSION_ID_COLLISION', `No free session id after ${MAX_CREATE_ATTEMPTS} attempts.`)
@@ -263,11 +307,11 @@ async function createWithFreshId(
 
 function tryDelete(
   ctx: SaveContext,
+  state: SessionState,
   key: string,
-  onlyIf?: 'live' | { version: number },
-  writeId?: string,
+  options: DeleteOptions = {},
 ): Promise<boolean> {
-  return storeCall('delete', () => ctx.store.delete(key, onlyIf, writeId))
+  return storeCall(state.events, 'delete', key, (meter) => ctx.store.delete(key, { ...options, meter }))
 }
 
 /** The stored form of `data`: `base` for the keys not listed, freshly encoded values for those listed. */

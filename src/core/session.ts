@@ -1,6 +1,7 @@
 import { SessionError, SessionValueError } from '../errors.ts'
 import { type SessionRecord, withChanges } from '../store/store.ts'
 import { createSessionId } from './crypto.ts'
+import type { EventRecorder } from './events.ts'
 import { EXPIRY_KEY, type SessionExpiry, toStoredExpiry } from './expiry.ts'
 import { assertStorable } from './values.ts'
 
@@ -75,6 +76,8 @@ export interface SessionState {
    * unless the end-of-request commit decides another.
    */
   savedCookie: { change: 'set' | 'expire'; lifetime: number | 'browser' | undefined } | undefined
+  /** Collects the store calls and reports what happened, when the `onEvent` option is given. */
+  events: EventRecorder | undefined
 }
 
 /** Settles the cookie fields of a SessionState (id, storedId, signedWithOlderKey, hadBadCookie). */
@@ -123,6 +126,7 @@ export function createSessionState(): SessionState {
     keepAlive: true,
     cookie: undefined,
     savedCookie: undefined,
+    events: undefined,
   }
 }
 

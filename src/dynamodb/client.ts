@@ -39,10 +39,15 @@ export async function withClient<T>(
   }
 }
 
-/** One SDK call, so the store can wrap its errors and bound its time while keeping its output type. */
+/**
+ * One SDK call, so the store can wrap its errors, bound its time and meter it while keeping its
+ * output type. Its input spreads `capacity`, which asks DynamoDB for the capacity it consumed
+ * only when someone is metering.
+ */
 export type Command<Output> = (
   client: DynamoDBClient,
   options: { abortSignal: AbortSignal },
+  capacity: { ReturnConsumedCapacity?: 'TOTAL' },
 ) => Promise<Output>
 
 /** The store's way to run a `Command` named `operation` (e.g. 'GetItem'), mapping its errors. */

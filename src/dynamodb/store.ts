@@ -8,6 +8,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  type ConsumedCapacity,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -18,9 +19,12 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { SessionError, SessionStoreError } from '../errors.ts'
 import {
+  type CallOptions,
+  type DeleteOptions,
   nowInSeconds,
   type SessionRecord,
   type Store,
+  type StoreMeter,
   type UpdateOptions,
   type UserSession,
   withChanges,
@@ -52,6 +56,16 @@ const MAX_KEYS_PER_UPDATE = 150
 /** How often a whole-map write is tried again on top of a concurrent change before it fails. */
 const MAX_REPLACE_ATTEMPTS = 3
 
+const RETURN_CAPACITY = { ReturnConsumedCapacity: 'TOTAL' } as const
+
+/** The capacity units an SDK output reports: one figure, or one per table (transactions, batches). */
+function consumedUnits(output: unknown): number | undefined {
+  const consumed = (output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] } | undefined)
+    ?.ConsumedCapacity
+  if (consumed === undefined) return undefined
+  return [consumed].flat().reduce((sum, { CapacityUnits = 0 }) => sum + CapacityUnits, 0)
+}
+
 /**
  * Keeps sessions in a DynamoDB table, one item per session, keyed by the SHA-256 of the
  * session id. The data is a map with one JSON string per key, and an update sets only the keys
@@ -77,40 +91,50 @@ export class DynamoDBStore implements Store {
     this.client = options.client ?? new DynamoDBClient(clientConfig(options))
   }
 
-  async load(key: string): Promise<SessionRecord | undefined> {
-    return this.#load(key, this.#settings.consistentRead)
+  async load(key: string, { meter }: CallOptions = {}): Promise<SessionRecord | undefined> {
+    return this.#load(key, this.#settings.consistentRead, meter)
   }
 
   /** TTL deletes expired items hours or days late, so expiry is checked on every read. */
-  async #load(key: string, consistentRead: boolean): Promise<SessionRecord | undefined> {
-    const { Item: item } = await this.#send('GetItem', (client, options) =>
-      client.send(
-        new GetItemCommand({
-          TableName: this.#layout.tableName,
-          Key: itemKey(this.#layout, key),
-          ConsistentRead: consistentRead,
-        }),
-        options,
-      ),
+  async #load(
+    key: string,
+    consistentRead: boolean,
+    meter: StoreMeter | undefined,
+  ): Promise<SessionRecord | undefined> {
+    const { Item: item } = await this.#send(
+      'GetItem',
+      (client, options, capacity) =>
+        client.send(
+          new GetItemCommand({
+            TableName: this.#layout.tableName,
+            Key: itemKey(this.#layout, key),
+            ConsistentRead: consistentRead,
+            ...capacity,
+          }),
+          options,
+        ),
+      meter,
     )
     const record = item && (await fromItem(key, item, this.#layout))
     return record && record.expiresAt > nowInSeconds() ? record : undefined
   }
 
-  async create(record: SessionRecord): Promise<boolean> {
+  async create(record: SessionRecord, { meter }: CallOptions = {}): Promise<boolean> {
     const item = await toItem(record, this.#layout, this.#settings.compressFrom)
     return this.#writeIfAllowed(
       'PutItem',
-      (client, options) =>
+      (client, options, capacity) =>
         client.send(
           new PutItemCommand({
             TableName: this.#layout.tableName,
             Item: item,
             ...createCondition(this.#layout),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...capacity,
           }),
           options,
         ),
+      meter,
       this.#writtenBy(record.writeId),
     )
   }
@@ -118,16 +142,16 @@ export class DynamoDBStore implements Store {
   async update(
     record: SessionRecord,
     changedKeys: readonly string[],
-    { userChanged = false, ifUnchanged = false, ifValue }: UpdateOptions = {},
+    { userChanged = false, ifUnchanged = false, ifValue, meter }: UpdateOptions = {},
   ): Promise<boolean> {
     if (ifValue) {
       // A compare-and-swap on one key: its value as read, in every form it may be stored in.
       const forms = ifValue.value === undefined ? [] : await storedForms(ifValue.value)
       const change = { keys: changedKeys, userChanged, checkVersion: ifUnchanged }
-      return this.#update(record, { ...change, ifValue: { key: ifValue.key, forms } })
+      return this.#update(record, { ...change, ifValue: { key: ifValue.key, forms } }, meter)
     }
     const write = (replaced: SessionRecord, keys: readonly string[] | 'all') =>
-      this.#update(replaced, { keys, userChanged, checkVersion: ifUnchanged || keys === 'all' })
+      this.#update(replaced, { keys, userChanged, checkVersion: ifUnchanged || keys === 'all' }, meter)
     if (changedKeys.length <= MAX_KEYS_PER_UPDATE) return write(record, changedKeys)
     if (ifUnchanged) return write(record, 'all')
     // Too many keys to name one by one: the whole map is written, on condition that no update came
@@ -141,7 +165,7 @@ export class DynamoDBStore implements Store {
         data: withChanges(base.data, record.data, changedKeys),
       }
       if (await write(replaced, 'all')) return true
-      const current = await this.#load(record.key, true)
+      const current = await this.#load(record.key, true, meter)
       if (!current) return false // destroyed meanwhile: it stays destroyed
       base = current
     }
@@ -153,49 +177,63 @@ export class DynamoDBStore implements Store {
   }
 
   /** One conditional UpdateItem; the item is built whole first, so an oversized one never goes out. */
-  async #update(record: SessionRecord, change: Change): Promise<boolean> {
+  async #update(record: SessionRecord, change: Change, meter: StoreMeter | undefined): Promise<boolean> {
     const item = await toItem(record, this.#layout, this.#settings.compressFrom)
     const data = item[this.#layout.dataAttribute]?.M ?? {}
     const expressions = updateExpressions(this.#layout, record, data, change, nowInSeconds())
     return this.#writeIfAllowed(
       'UpdateItem',
-      (client, options) =>
+      (client, options, capacity) =>
         client.send(
           new UpdateItemCommand({
             TableName: this.#layout.tableName,
             Key: itemKey(this.#layout, record.key),
             ...expressions,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...capacity,
           }),
           options,
         ),
+      meter,
       this.#writtenBy(record.writeId),
     )
   }
 
-  async touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean> {
-    return this.#writeIfAllowed('UpdateItem', (client, options) =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: this.#layout.tableName,
-          Key: itemKey(this.#layout, record.key),
-          ...touchExpressions(this.#layout, record, nowInSeconds()),
-        }),
-        options,
-      ),
+  async touch(
+    record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>,
+    { meter }: CallOptions = {},
+  ): Promise<boolean> {
+    return this.#writeIfAllowed(
+      'UpdateItem',
+      (client, options, capacity) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: this.#layout.tableName,
+            Key: itemKey(this.#layout, record.key),
+            ...touchExpressions(this.#layout, record, nowInSeconds()),
+            ...capacity,
+          }),
+          options,
+        ),
+      meter,
     )
   }
 
-  async delete(key: string, onlyIf?: 'live' | { version: number }, writeId?: string): Promise<boolean> {
+  async delete(key: string, { onlyIf, writeId, meter }: DeleteOptions = {}): Promise<boolean> {
     const target = { TableName: this.#layout.tableName, Key: itemKey(this.#layout, key) }
     if (!onlyIf) {
-      await this.#send('DeleteItem', (client, options) => client.send(new DeleteItemCommand(target), options))
+      await this.#send(
+        'DeleteItem',
+        (client, options, capacity) =>
+          client.send(new DeleteItemCommand({ ...target, ...capacity }), options),
+        meter,
+      )
       return true
     }
     const now = nowInSeconds()
     const condition = deleteCondition(this.#layout, onlyIf, now)
     if (onlyIf === 'live' && writeId !== undefined && this.#transactions) {
-      const deleted = await this.#deleteOnce(target, condition, writeId)
+      const deleted = await this.#deleteOnce(target, condition, writeId, meter)
       if (deleted !== 'unsupported') return deleted
     }
     // A versioned delete is refused by another request's update, or because nothing live is left
@@ -204,11 +242,17 @@ export class DynamoDBStore implements Store {
       !old || Number(old[this.#layout.expiresAttribute]?.N ?? 0) <= now
     return this.#writeIfAllowed(
       'DeleteItem',
-      (client, options) =>
+      (client, options, capacity) =>
         client.send(
-          new DeleteItemCommand({ ...target, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+          new DeleteItemCommand({
+            ...target,
+            ...condition,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...capacity,
+          }),
           options,
         ),
+      meter,
       typeof onlyIf === 'object' ? nothingLive : undefined,
     )
   }
@@ -223,16 +267,21 @@ export class DynamoDBStore implements Store {
     target: { TableName: string; Key: Record<string, AttributeValue> },
     condition: ReturnType<typeof deleteCondition>,
     writeId: string,
+    meter: StoreMeter | undefined,
   ): Promise<boolean | 'unsupported'> {
     try {
-      await this.#send('TransactWriteItems', (client, options) =>
-        client.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [{ Delete: { ...target, ...condition } }],
-            ClientRequestToken: writeId,
-          }),
-          options,
-        ),
+      await this.#send(
+        'TransactWriteItems',
+        (client, options, capacity) =>
+          client.send(
+            new TransactWriteItemsCommand({
+              TransactItems: [{ Delete: { ...target, ...condition } }],
+              ClientRequestToken: writeId,
+              ...capacity,
+            }),
+            options,
+          ),
+        meter,
       )
       return true
     } catch (error) {
@@ -251,8 +300,12 @@ export class DynamoDBStore implements Store {
     }
   }
 
-  async findByUser(userId: string): Promise<UserSession[]> {
-    return findUserSessions((operation, command) => this.#send(operation, command), this.#layout, userId)
+  async findByUser(userId: string, { meter }: CallOptions = {}): Promise<UserSession[]> {
+    return findUserSessions(
+      (operation, command) => this.#send(operation, command, meter),
+      this.#layout,
+      userId,
+    )
   }
 
   /**
@@ -264,10 +317,11 @@ export class DynamoDBStore implements Store {
   async #writeIfAllowed(
     operation: string,
     command: Command<unknown>,
+    meter: StoreMeter | undefined,
     done?: (old: Record<string, AttributeValue> | undefined) => boolean,
   ): Promise<boolean> {
     try {
-      await this.#send(operation, command)
+      await this.#send(operation, command, meter)
       return true
     } catch (error) {
       const cause = error instanceof SessionStoreError ? error.cause : undefined
@@ -282,11 +336,19 @@ export class DynamoDBStore implements Store {
       writeId !== undefined && old?.[this.#layout.writeIdAttribute]?.S === writeId
   }
 
-  /** Runs one SDK call within the store's timeout, its failure as a `SessionStoreError`. */
-  async #send<Output>(operation: string, command: Command<Output>): Promise<Output> {
+  /**
+   * Runs one SDK call within the store's timeout, its failure as a `SessionStoreError`, and tells
+   * `meter` of it. A refused or failed call is metered too, with no capacity: DynamoDB's error
+   * does not report what it consumed.
+   */
+  async #send<Output>(operation: string, command: Command<Output>, meter?: StoreMeter): Promise<Output> {
+    const options = { abortSignal: AbortSignal.timeout(this.#settings.timeout) }
     try {
-      return await command(this.client, { abortSignal: AbortSignal.timeout(this.#settings.timeout) })
+      const output = await command(this.client, options, meter ? RETURN_CAPACITY : {})
+      meter?.called(operation, consumedUnits(output))
+      return output
     } catch (error) {
+      meter?.called(operation)
       throw toStoreError(operation, this.#layout.tableName, error)
     }
   }

@@ -1,4 +1,5 @@
 import {
+  type DeleteOptions,
   holdsValue,
   nowInSeconds,
   type SessionRecord,
@@ -11,7 +12,7 @@ import {
 /**
  * Keeps sessions in this process's memory, with the same conditional semantics as
  * `DynamoDBStore`. For development and tests: sessions are lost on restart and are not
- * shared between instances.
+ * shared between instances. It makes no calls to any service, so it tells a `meter` nothing.
  */
 export class MemoryStore implements Store {
   // Data is kept as JSON text, as a real store keeps it: every load hands out a copy of its own
@@ -74,7 +75,7 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async delete(key: string, onlyIf?: 'live' | { version: number }, writeId?: string): Promise<boolean> {
+  async delete(key: string, { onlyIf, writeId }: DeleteOptions = {}): Promise<boolean> {
     const stored = this.#live(key)
     if (onlyIf === 'live' && !stored) return writeId !== undefined && this.#deletedBy.get(key) === writeId
     if (typeof onlyIf === 'object' && stored && (stored.version ?? 0) !== onlyIf.version) return false

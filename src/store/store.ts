@@ -40,15 +40,16 @@ export interface UserSession {
 /**
  * Where sessions live. Every write is conditional, so a request still in flight can neither
  * overwrite another session nor bring back one that was destroyed or regenerated meanwhile.
+ * Every method's last argument may carry a `meter`, told of each call the store makes.
  */
 export interface Store {
   /** The live record under `key`; undefined when absent or past `expiresAt`. */
-  load(key: string): Promise<SessionRecord | undefined>
+  load(key: string, options?: CallOptions): Promise<SessionRecord | undefined>
   /**
    * Writes a new record, with no version; false, writing nothing, when the key is already taken
    * (by another write than this one: a repeat of this very create, same `writeId`, answers true).
    */
-  create(record: SessionRecord): Promise<boolean>
+  create(record: SessionRecord, options?: CallOptions): Promise<boolean>
   /**
    * Writes the values of `changedKeys` from `record.data` (removing those it lacks), and
    * `updatedAt` and `expiresAt`, into a live record; other keys stay as they are, so concurrent
@@ -58,7 +59,10 @@ export interface Store {
    */
   update(record: SessionRecord, changedKeys: readonly string[], options?: UpdateOptions): Promise<boolean>
   /** Moves only `updatedAt` and `expiresAt` of a live record; false when it is gone. */
-  touch(record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>): Promise<boolean>
+  touch(
+    record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>,
+    options?: CallOptions,
+  ): Promise<boolean>
   /**
    * Removes the record, if any, and resolves true. With `onlyIf` `'live'`, only a live record:
    * false, removing nothing, when it is gone, unless this very delete (same `writeId`) removed it
@@ -66,12 +70,27 @@ export interface Store {
    * since it was read at that version: false when another update came, true when nothing live is
    * left to remove.
    */
-  delete(key: string, onlyIf?: 'live' | { version: number }, writeId?: string): Promise<boolean>
+  delete(key: string, options?: DeleteOptions): Promise<boolean>
   /** The live sessions bound to `userId`, all pages of them. Optional: needed for "log out everywhere". */
-  findByUser?(userId: string): Promise<UserSession[]>
+  findByUser?(userId: string, options?: CallOptions): Promise<UserSession[]>
 }
 
-export interface UpdateOptions {
+/** What any store call may be given. */
+export interface CallOptions {
+  /** Told of each call this one makes to the service behind the store; a store that cannot tell ignores it. */
+  meter?: StoreMeter | undefined
+}
+
+/**
+ * Counts what a request's session costs (for the `onEvent` option): a store tells it of each
+ * call it makes to its service (for DynamoDB, each API call, its SDK retries included), and of
+ * the capacity units the service reported for it, if any.
+ */
+export interface StoreMeter {
+  called(operation: string, capacityUnits?: number): void
+}
+
+export interface UpdateOptions extends CallOptions {
   /** Writes `userId` too. */
   userChanged?: boolean | undefined
   /** Writes only if no update came since `record.version` was read. */
@@ -82,6 +101,13 @@ export interface UpdateOptions {
    * `session.update()` can re-read and re-apply instead of losing a concurrent change.
    */
   ifValue?: { key: string; value: unknown } | undefined
+}
+
+export interface DeleteOptions extends CallOptions {
+  /** Removes only a live record (`'live'`), or only one still at this version. */
+  onlyIf?: 'live' | { version: number } | undefined
+  /** Names this delete, so a repeat of it after a lost answer is recognised (with `onlyIf: 'live'`). */
+  writeId?: string | undefined
 }
 
 /**

@@ -42,7 +42,7 @@ const store = new MemoryStore()
 /** Session options with one mistake, typed loosely: the mistakes are the point. */
 const withSession = (options: object) => ({ secretKey: SECRET, store, ...options }) as SessionOptions
 const SESSION_OPTION_LIST =
-  'secretKey, store, maxStale, maxAge, touchAfter, cookie, trustProxy, encrypt, onError'
+  'secretKey, store, maxStale, maxAge, touchAfter, cookie, trustProxy, encrypt, onError, onEvent'
 
 describe('every session option mistake is a ConfigError naming the option, from each entry point', () => {
   // [the options, the option named, the message]
@@ -91,11 +91,11 @@ describe('every session option mistake is a ConfigError naming the option, from 
     [{ encrypt: 'yes' }, 'encrypt', 'Session option "encrypt" must be true or false, not "yes".'],
     [{ onError: 'log' }, 'onError', 'Session option "onError" must be a function, not "log".'],
     [{ trustProxy: 'yes' }, 'trustProxy', 'Session option "trustProxy" must be true or false, not "yes".'],
-    // Options another engineer will add are refused, clearly, until they exist.
+    [{ onEvent: 'log' }, 'onEvent', 'Session option "onEvent" must be a function, not "log".'],
     [
-      { onEvent: () => {} },
-      'onEvent',
-      `Unknown Session option "onEvent": the options are ${SESSION_OPTION_LIST}.`,
+      { onEvnt: () => {} },
+      'onEvnt',
+      `Unknown Session option "onEvnt" (did you mean "onEvent"?): the options are ${SESSION_OPTION_LIST}.`,
     ],
     [
       { store: { load() {} } },

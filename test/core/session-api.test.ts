@@ -419,7 +419,7 @@ function countingStore(store: Store, writes: string[]): Store {
     create: (record) => noted('create', () => store.create(record)),
     update: (record, keys, options) => noted('update', () => store.update(record, keys, options)),
     touch: (record) => noted('touch', () => store.touch(record)),
-    delete: (key, onlyIf, writeId) => noted('delete', () => store.delete(key, onlyIf, writeId)),
+    delete: (key, options) => noted('delete', () => store.delete(key, options)),
   }
 }
 
@@ -432,7 +432,7 @@ function alwaysRaced(store: Store): Store {
     load: (key) => store.load(key),
     create: (record) => store.create(record),
     touch: (record) => store.touch(record),
-    delete: (key, onlyIf, writeId) => store.delete(key, onlyIf, writeId),
+    delete: (key, options) => store.delete(key, options),
     async update(record: SessionRecord, keys: readonly string[], options?: UpdateOptions) {
       if (options?.ifValue) {
         const current = (await store.load(record.key)) as SessionRecord

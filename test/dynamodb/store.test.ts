@@ -116,7 +116,7 @@ describe('item layout with the default options', () => {
     )
     expect((await store.load(record.key))?.version).toBe(0)
     expect(await store.update({ ...record, data: { a: 2 } }, ['a'], { ifUnchanged: true })).toBe(true)
-    expect(await store.delete(record.key, { version: 1 })).toBe(true)
+    expect(await store.delete(record.key, { onlyIf: { version: 1 } })).toBe(true)
   })
 
   it('touch changes only updated_at and expire_at of the item', async () => {
