@@ -92,11 +92,7 @@ describe('every session option mistake is a ConfigError naming the option, from 
     [{ onError: 'log' }, 'onError', 'Session option "onError" must be a function, not "log".'],
     [{ trustProxy: 'yes' }, 'trustProxy', 'Session option "trustProxy" must be true or false, not "yes".'],
     [{ onEvent: 'log' }, 'onEvent', 'Session option "onEvent" must be a function, not "log".'],
-    [
-      { onEvnt: () => {} },
-      'onEvnt',
-      `Unknown Session option "onEvnt" (did you mean "onEvent"?): the options are ${SESSION_OPTION_LIST}.`,
-    ],
+    [{ onEvnt: () => {} }, 'onEvnt', `Unknown Session option "onEvnt": did you mean "onEvent"?`],
     [
       { store: { load() {} } },
       'store',
