@@ -379,11 +379,13 @@ export class Session<Data extends SessionData = SessionData> {
       if (!fresh.live) return undefined
       current = fresh.value as Data[Key] | undefined
     }
-    throw new SessionError(
+    const error = new SessionError(
       'SESSION_CONFLICT',
       `Other requests changed session key "${key}" ${MAX_UPDATE_ATTEMPTS} times while session.update() ` +
         'tried to write it; nothing was written. Retry the request, or keep fewer requests changing one key at once.',
     )
+    this.#state.events?.emit('storeError', { error })
+    throw error
   }
 
   /**

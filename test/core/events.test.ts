@@ -252,16 +252,19 @@ describe('onEvent on DynamoDB Local, over HTTP', () => {
       store,
       onEvent: (e) => void events.push(e),
     })
+    const read = deferred()
     const hold = deferred()
     const racing = withSession(
       new Request('https://app.test/count', { headers: { cookie: `sid=${jar.get('sid')}` } }),
       async (request) => {
         const session = getSession<Data>(request)
         await session.set('count', 99)
+        read.resolve()
         await hold.promise
         return new Response('late')
       },
     )
+    await read.promise
     await site.visit(jar, '/logout')
     hold.resolve()
     vi.spyOn(console, 'warn').mockImplementation(() => {})
@@ -394,6 +397,45 @@ describe('onEvent never delays or breaks a request', () => {
       expect(line).toMatch(
         /^\[dynamodb-session\] onEvent failed; the request was not affected: Error: exporter down/,
       )
+  })
+})
+
+describe('onEvent and session.update() conflicts', () => {
+  it('reports giving up after 20 conflicts as a SESSION_CONFLICT storeError, with every attempt counted', async () => {
+    const memory = new MemoryStore()
+    // Fault injection: a rival request changes the key before each compare-and-swap.
+    const raced: Store = {
+      load: (key) => memory.load(key),
+      create: (record) => memory.create(record),
+      touch: (record) => memory.touch(record),
+      delete: (key, options) => memory.delete(key, options),
+      async update(record, keys, options) {
+        if (options?.ifValue) {
+          const current = await memory.load(record.key)
+          const cart = [...((current?.data.cart as string[] | undefined) ?? []), 'rival']
+          if (current) await memory.update({ ...current, data: { ...current.data, cart } }, ['cart'])
+        }
+        return memory.update(record, keys, options)
+      },
+    }
+    const site = await startApp({ store: raced })
+    try {
+      const jar = new CookieJar()
+      await site.visit(jar, '/login')
+      site.take()
+      vi.spyOn(console, 'error').mockImplementation(() => {})
+      const { status } = await site.visit(jar, '/add')
+      expect(status).toBe(500)
+      const [event, ...rest] = site.take()
+      expect(rest).toEqual([])
+      expect(event?.type).toBe('storeError')
+      expect(event?.error?.code).toBe('SESSION_CONFLICT')
+      // the first read, then per attempt one refused update and one re-read
+      expect(event?.calls).toHaveLength(1 + 20 * 2)
+    } finally {
+      vi.restoreAllMocks()
+      await site.close()
+    }
   })
 })
 
