@@ -9,6 +9,7 @@ import type { TableOptions } from '../dynamodb/table.ts'
 import type { ALL_OPTION_NAMES } from '../option-checks.ts'
 import {
   boolean,
+  booleanOrAuto,
   booleanOrCount,
   count,
   duration,
@@ -74,9 +75,9 @@ const OPTIONS = [
   ['cookie.name', name],
   ['cookie.path', name],
   ['cookie.domain', name],
-  ['cookie.secure', boolean],
+  ['cookie.secure', booleanOrAuto],
   ['cookie.httpOnly', boolean],
-  ['cookie.sameSite', oneOf('lax', 'strict', 'none')],
+  ['cookie.sameSite', oneOf('lax', 'strict', 'none', 'auto')],
   ['cookie.partitioned', boolean],
   ['cookie.maxAge', duration],
   ['cookie.priority', oneOf('low', 'medium', 'high')],

@@ -29,6 +29,16 @@ export const boolean: Parse = (raw) => {
   throw new BadValue('a boolean (true or false)')
 }
 
+/** `cookie.secure`: true, false, or 'auto' (Secure over TLS only). */
+export const booleanOrAuto: Parse = (raw) => {
+  if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return 'auto'
+  try {
+    return boolean(raw)
+  } catch {
+    throw new BadValue("true, false or 'auto'")
+  }
+}
+
 /** `compress`: true, false, or the size in bytes from which values are compressed. */
 export const booleanOrCount: Parse = (raw) => {
   try {

@@ -137,13 +137,27 @@ secret_key:
     const fromFile = errorOf(() => loadConfig({ file: yaml('app.yml', 'cookie:\n  secure: maybe\n') }))
     expect(fromFile).toMatchObject({ option: 'cookie.secure', source: 'config file' })
     expect(fromFile.message).toBe(
-      '"cookie.secure" in config file app.yml is "maybe", not a boolean (true or false).',
+      `"cookie.secure" in config file app.yml is "maybe", not true, false or 'auto'.`,
     )
     const fromArgs = errorOf(() => loadConfig({ args: { segments: '0' } }))
     expect(fromArgs.message).toBe('--segments on the command line is "0", not a whole number of 1 or more.')
     expect(
       errorOf(() => loadConfig({ env: { AWS_DYNAMO_DB_SESSION_COOKIE_SAME_SITE: 'sometimes' } })).message,
-    ).toMatch(/not one of lax, strict, none/)
+    ).toMatch(/not one of lax, strict, none, auto/)
+  })
+
+  it("takes 'auto' for cookie.secure and cookie.sameSite from the environment and a file, as code can", () => {
+    const env = {
+      AWS_DYNAMO_DB_SESSION_COOKIE_SECURE: 'auto',
+      AWS_DYNAMO_DB_SESSION_COOKIE_SAME_SITE: 'Auto',
+      AWS_DYNAMO_DB_SESSION_TRUST_PROXY: 'true',
+    }
+    expect(loadConfig({ env })).toEqual({ cookie: { secure: 'auto', sameSite: 'auto' }, trustProxy: true })
+    const file = yaml('app.yml', 'cookie:\n  secure: auto\n  sameSite: auto\n')
+    expect(loadConfig({ file })).toEqual({ cookie: { secure: 'auto', sameSite: 'auto' } })
+    expect(loadConfig({ env: { AWS_DYNAMO_DB_SESSION_COOKIE_SECURE: 'off' } })).toEqual({
+      cookie: { secure: false },
+    })
   })
 
   it('refuses a secret on the command line, where ps shows it to everyone', () => {
