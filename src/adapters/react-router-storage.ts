@@ -7,6 +7,7 @@ import {
 } from 'cookie'
 import { createSession, type Session, type SessionData, type SessionStorage } from 'react-router'
 import { type CookieOptions, createSessionCookie } from '../core/cookie.ts'
+import { EXPIRY_KEY } from '../core/expiry.ts'
 import { createSessionManager } from '../core/manager.ts'
 import type { SessionOptions } from '../core/options.ts'
 import { flashKey, loadedValues, type Session as StoredSession } from '../core/session.ts'
@@ -138,10 +139,13 @@ export function createDynamoDBSessionStorage<Data = SessionData, FlashData = Dat
   return {
     async getSession(cookieHeader) {
       const origin = await open(cookieHeader ? parseCookie(cookieHeader)[cookie.name] : undefined)
-      const values = await loadedValues(origin.stored)
+      // The session's own expiry (session.setExpiry(), through the middleware) is the library's, not data.
+      const data = Object.fromEntries(
+        [...(await loadedValues(origin.stored))].filter(([key]) => key !== EXPIRY_KEY),
+      )
       // An unknown or tampered cookie gives an empty session with no id, as React Router's do.
-      const id = values.size > 0 || (await origin.stored.getUser()) !== undefined ? origin.stored.id : ''
-      const session = createSession<Data, FlashData>(Object.fromEntries(values) as Data, id)
+      const stored = Object.keys(data).length > 0 || (await origin.stored.getUser()) !== undefined
+      const session = createSession<Data, FlashData>(data as Data, stored ? origin.stored.id : '')
       origins.set(session, origin)
       return session
     },
@@ -172,7 +176,7 @@ export function createDynamoDBSessionStorage<Data = SessionData, FlashData = Dat
 /** Makes this library's session hold what React Router's session holds; unchanged keys stay unwritten. */
 async function applyChanges(stored: StoredSession, data: Record<string, unknown>): Promise<void> {
   for (const key of (await loadedValues(stored)).keys()) {
-    if (data[key] === undefined) await stored.delete(key)
+    if (key !== EXPIRY_KEY && data[key] === undefined) await stored.delete(key)
   }
   for (const [key, value] of Object.entries(data)) {
     if (value === undefined) continue

@@ -12,10 +12,15 @@ import {
   sessionContext,
   sessionMiddleware,
 } from '../../src/adapters/react-router.ts'
-import { MemoryStore, type SessionRecord, SessionStoreError } from '../../src/index.ts'
+import {
+  getSession as getMiddlewareSession,
+  MemoryStore,
+  type SessionRecord,
+  SessionStoreError,
+} from '../../src/index.ts'
 import { CookieJar } from '../support/cookie-jar.ts'
 import { scanAll } from '../support/dynamodb.ts'
-import { dynamoStore, OLD_SECRET, SECRET } from '../support/harness.ts'
+import { app, dynamoStore, OLD_SECRET, SECRET } from '../support/harness.ts'
 
 /** The `name=value` part of a Set-Cookie line, as a browser sends it back. */
 const cookieOf = (setCookie: string) => setCookie.split(/;\s*/)[0] ?? ''
@@ -260,6 +265,22 @@ describe('what createDynamoDBSessionStorage adds to the contract', () => {
     expect((await send('/classic', { method: 'POST', body: new URLSearchParams() })).status).toBe(302)
     expect(await (await send('/modern')).text()).toBe('saved')
     expect(await (await send('/modern')).text()).toBe('undefined') // read once
+  })
+
+  it("hides a session's own expiry (set through the middleware) from session.data, and keeps it on commit", async () => {
+    const { getSession, commitSession } = storage({ cookie: { name: 'sid', secure: false } })
+    const { cookie } = await app(table.store).send(async (request) => {
+      const session = getMiddlewareSession<{ cart: string[] }>(request)
+      await session.setExpiry({ idle: 600 })
+      await session.set('cart', ['tea'])
+      return new Response('ok')
+    })
+    const session = await getSession(`sid=${cookie?.value}`)
+    expect(session.data).toEqual({ cart: ['tea'] })
+    session.set('note', 'kept')
+    await commitSession(session)
+    const [item] = await scanAll(table.client, table.tableName)
+    expect(Object.keys(item?.data?.M ?? {}).sort()).toEqual(['__expiry__', 'cart', 'note'])
   })
 
   it('rejects getSession and commitSession with a SessionStoreError when the store fails', async () => {
