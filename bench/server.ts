@@ -25,6 +25,15 @@ export interface ServerSpec {
   storeOptions?: Record<string, unknown>
   /** Extra session middleware options, e.g. { touchAfter: 1 }. */
   sessionOptions?: Record<string, unknown>
+  /** Adds an `onEvent` that sums the capacity units each event reports, as a metrics exporter would. */
+  events?: boolean
+}
+
+/** What the `events` systems' onEvent adds up, so that its work is real. */
+const reported = { events: 0, capacityUnits: 0 }
+const countEvent = (event: { capacityUnits: number }) => {
+  reported.events += 1
+  reported.capacityUnits += event.capacityUnits
 }
 
 /** The same client settings for every system that talks to DynamoDB: only the store differs. */
@@ -68,7 +77,7 @@ if (
       client: client(required(spec.endpoint, 'endpoint')),
       ...spec.storeOptions,
     })
-    app = sessionApp(store, spec.sessionOptions)
+    app = sessionApp(store, { ...spec.sessionOptions, ...(spec.events ? { onEvent: countEvent } : {}) })
   } else throw new Error(`unknown server kind ${JSON.stringify(spec.kind)}`)
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
     console.log(`READY ${info.port}`)
