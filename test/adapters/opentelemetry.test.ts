@@ -2,14 +2,19 @@
 // sessions in DynamoDB Local, each event handed both to a list (what the core reported) and to
 // openTelemetryEvents() (what OpenTelemetry recorded), so every span and metric point is checked
 // against the event it came from.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import {
+  type Context,
+  type ContextManager,
+  context,
   type DiagLogger,
   DiagLogLevel,
   diag,
   metrics,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -182,6 +187,35 @@ async function startApp(
         },
       }
     },
+  }
+}
+
+/**
+ * The context manager an SDK installs on Node (NodeSDK's is AsyncLocalStorage-based too), in its
+ * few lines: what makes a span started later in the same request a child of the request's span.
+ */
+class AsyncLocalContextManager implements ContextManager {
+  #storage = new AsyncLocalStorage<Context>()
+  active(): Context {
+    return this.#storage.getStore() ?? ROOT_CONTEXT
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    active: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.#storage.run(active, () => fn.apply(thisArg, args))
+  }
+  bind<T>(_context: Context, target: T): T {
+    return target
+  }
+  enable(): this {
+    return this
+  }
+  disable(): this {
+    this.#storage.disable()
+    return this
   }
 }
 
@@ -497,6 +531,39 @@ describe('openTelemetryEvents, with other stores and settings', () => {
     trace.disable()
     metrics.disable()
     diag.disable()
+    context.disable()
+  })
+
+  it("starts each span under the context active where the event happened: the request's span", async () => {
+    context.setGlobalContextManager(new AsyncLocalContextManager().enable())
+    const otel = telemetry()
+    const { tracer } = otel.options
+    const { events, onEvent } = recorder(openTelemetryEvents({ ...otel.options, route: honoRoute }))
+    const app = new Hono<SessionEnv<Data>>()
+    // What HTTP instrumentation does: one active span around each request.
+    app.use((c, next) =>
+      tracer.startActiveSpan(`${c.req.method} ${routePath(c, -1)}`, async (span) => {
+        await next()
+        span.end()
+      }),
+    )
+    app.use(async (c, next) => {
+      routes.set(c.req.raw, routePath(c, -1))
+      await next()
+    })
+    app.use(session({ secretKey: SECRET, store: new MemoryStore(), cookie: { secure: false }, onEvent }))
+    app.get('/visit', async (c) => {
+      await c.get('session').set('visits', 1)
+      return c.text('welcome')
+    })
+    const response = await app.request('http://127.0.0.1/visit')
+    expect(response.status).toBe(200)
+    await eventsArrived(events, 1)
+
+    const [sessionSpan, requestSpan] = (await otel.spans()) as [ReadableSpan, ReadableSpan]
+    expect([sessionSpan.name, requestSpan.name]).toEqual(['session created', 'GET /visit'])
+    expect(sessionSpan.parentSpanContext?.spanId).toBe(requestSpan.spanContext().spanId)
+    expect(sessionSpan.spanContext().traceId).toBe(requestSpan.spanContext().traceId)
   })
 
   it("names a MemoryStore's calls by store method, with no capacity and no db.system.name", async () => {
