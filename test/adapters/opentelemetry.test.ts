@@ -507,7 +507,20 @@ describe('openTelemetryEvents, on a Hono app over HTTP with DynamoDB Local', () 
 
     const [event] = events as [SessionEvent]
     expect(event).toMatchObject({ type: 'loggedOutEverywhere', ended: 2, request: undefined, key: undefined })
-    expect(event.calls.filter((call) => call.operation === 'DeleteItem')).toHaveLength(2)
+    // Two looks at the user index (Query, then BatchGetItem of the times while any is found) and
+    // one DeleteItem per session, each with the capacity DynamoDB reported.
+    expect(event.calls.map((call) => call.operation)).toEqual([
+      'Query',
+      'BatchGetItem',
+      'DeleteItem',
+      'DeleteItem',
+      'Query',
+    ])
+    // As DynamoDB Local counts them: 0.5 for the first Query of the (eventually consistent) index,
+    // 2 for the two strongly consistent reads of the batch, 2 per delete (the table and the user
+    // index), and 0 for the second, empty Query.
+    expect(event.calls.map((call) => call.capacityUnits)).toEqual([0.5, 2, 2, 2, 0])
+    expect(event.capacityUnits).toBe(6.5)
     const [span] = (await otel.spans()) as [ReadableSpan]
     expect(span.name).toBe('session loggedOutEverywhere')
     expect(span.attributes).toMatchObject({
@@ -515,6 +528,9 @@ describe('openTelemetryEvents, on a Hono app over HTTP with DynamoDB Local', () 
       'session.ended_count': 2,
       'session.store.operations': event.calls.map((call) => call.operation),
       'session.capacity_units': event.capacityUnits,
+      'aws.dynamodb.consumed_capacity': event.calls.map((call) =>
+        JSON.stringify({ CapacityUnits: call.capacityUnits }),
+      ),
       'db.system.name': 'aws.dynamodb',
     })
     expect(span.attributes).not.toHaveProperty('http.route')
