@@ -76,6 +76,7 @@ describe('links', () => {
       'security',
       'performance',
       'errors',
+      'events',
       'scaling',
     ]) {
       expect(readme).toContain(`](docs/${page}.md)`)

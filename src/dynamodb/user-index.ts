@@ -39,7 +39,7 @@ async function indexedKeys(send: Send, layout: TableLayout, userId: string): Pro
   let start: Item | undefined
   do {
     const exclusiveStartKey = start
-    const page = await send('Query', (client, options) =>
+    const page = await send('Query', (client, options, capacity) =>
       client.send(
         new QueryCommand({
           TableName: layout.tableName,
@@ -48,6 +48,7 @@ async function indexedKeys(send: Send, layout: TableLayout, userId: string): Pro
           ExpressionAttributeNames: { '#user': layout.userAttribute },
           ExpressionAttributeValues: { ':user': { S: userId } },
           ExclusiveStartKey: exclusiveStartKey,
+          ...capacity,
         }),
         options,
       ),
@@ -78,9 +79,12 @@ async function liveSessions(
       )
     }
     const request = pending
-    const answer = await send('BatchGetItem', (client, options) =>
+    const answer = await send('BatchGetItem', (client, options, capacity) =>
       client.send(
-        new BatchGetItemCommand({ RequestItems: { [layout.tableName]: timesOfKeys(layout, request) } }),
+        new BatchGetItemCommand({
+          RequestItems: { [layout.tableName]: timesOfKeys(layout, request) },
+          ...capacity,
+        }),
         options,
       ),
     )
