@@ -9,8 +9,9 @@ import type { StoreMeter } from '../store/store.ts'
  * - `created`, `updated`, `touched` (idle expiry extended), `regenerated` (moved to a new id),
  *   `destroyed` (deleted by destroy(), by emptying it, or its old id after regenerate()): a write
  *   the store accepted.
- * - `read`: the request read its session and wrote nothing (most requests, and most of the cost).
- * - `staleCookie`: a validly signed cookie whose session is gone (expired, collected, logged out).
+ * - `read`: the session was read from the store (most requests, and most of the cost).
+ * - `staleCookie`: a validly signed cookie whose session is gone (expired, collected, logged out,
+ *   or ended while the request ran).
  * - `tamperedCookie`: a session cookie that did not verify under any secret.
  * - `storeError`: the store failed or refused (`error.code` says which, e.g. `STORE_UNAVAILABLE`,
  *   `SESSION_ENDED`, `SESSION_CONFLICT`, `SESSION_UNREADABLE`).
@@ -92,11 +93,6 @@ export class EventRecorder implements StoreMeter {
 
   called(operation: string, capacityUnits?: number): void {
     this.#calls.push({ operation, capacityUnits })
-  }
-
-  /** True when calls were made that no event has reported yet. */
-  get pending(): boolean {
-    return this.#calls.length > 0
   }
 
   /**

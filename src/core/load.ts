@@ -46,8 +46,8 @@ export function loaderFor(ctx: LoadContext, request: Request, state: SessionStat
     try {
       const stored = await loadSession(ctx, key, events)
       if (events) {
-        if (stored) events.readUser = stored.record.userId
-        else events.emit('staleCookie', { key })
+        events.readUser = stored?.record.userId ?? events.readUser
+        events.emit(stored ? 'read' : 'staleCookie', { key })
       }
       return stored
     } catch (error) {

@@ -121,54 +121,44 @@ export function createSessionManager<Data extends SessionData>(
 
     async commit(session, response, request) {
       const state = stateOf(session)
+      // A failed load fails closed even when the handler caught the error and carried on.
+      if (state.failure) return state.failure.response
+      // Never used: nothing to save and no cookie to change, and nothing of the request read.
+      if (!state.loaded) return response
+      // A 5xx means the handler failed part way: what it changed is not saved.
+      if (response.status >= 500) return response
+      const cookie = cookieFor(request)
+      let change: CookieChange
+      let plan: SavePlan
       try {
-        return await commitState(state, response, request)
-      } finally {
-        // Calls that no write or error reported: the request read its session and wrote nothing.
-        if (state.events?.pending) state.events.emit('read', { userId: state.loaded?.userId })
+        plan = planSave(state, planContext(request))
+        // An aborted request's client never sees the cookie: nothing is saved. Asked only when
+        // there is something to write, as some servers (@hono/node-server) make the signal on demand.
+        if (plan.kind !== 'nothing' && clientWentAway(request)) return response
+        // A read (nothing to write, nothing destroyed) needs no trip through the store calls.
+        change =
+          plan.kind === 'nothing' && state.obsoleteIds.length === 0
+            ? plan.cookie
+            : await applySave(saving, state, plan)
+      } catch (error) {
+        if (!(error instanceof SessionError)) throw error
+        return (await onError(error, request, 'save')) ?? response
       }
+      // A save() or update() during the request earned a cookie that this commit did not replace.
+      const saved = change ? undefined : state.savedCookie
+      change ??= saved?.change
+      if (!change) return response
+      const lifetime = plan.cookieLifetime ?? saved?.lifetime
+      return appendSetCookie(
+        response,
+        change === 'set' ? await signedCookie(cookie, state, lifetime) : cookie.expire(),
+      )
     },
 
     recover(session, error) {
       const { failure } = stateOf(session)
       return failure && failure.error === error ? failure.response : undefined
     },
-  }
-
-  /** Saves what the handler changed and adds the cookie to the response. */
-  async function commitState(state: SessionState, response: Response, request: Request): Promise<Response> {
-    // A failed load fails closed even when the handler caught the error and carried on.
-    if (state.failure) return state.failure.response
-    // Never used: nothing to save and no cookie to change, and nothing of the request read.
-    if (!state.loaded) return response
-    // A 5xx means the handler failed part way: what it changed is not saved.
-    if (response.status >= 500) return response
-    const cookie = cookieFor(request)
-    let change: CookieChange
-    let plan: SavePlan
-    try {
-      plan = planSave(state, planContext(request))
-      // An aborted request's client never sees the cookie: nothing is saved. Asked only when
-      // there is something to write, as some servers (@hono/node-server) make the signal on demand.
-      if (plan.kind !== 'nothing' && clientWentAway(request)) return response
-      // A read (nothing to write, nothing destroyed) needs no trip through the store calls.
-      change =
-        plan.kind === 'nothing' && state.obsoleteIds.length === 0
-          ? plan.cookie
-          : await applySave(saving, state, plan)
-    } catch (error) {
-      if (!(error instanceof SessionError)) throw error
-      return (await onError(error, request, 'save')) ?? response
-    }
-    // A save() or update() during the request earned a cookie that this commit did not replace.
-    const saved = change ? undefined : state.savedCookie
-    change ??= saved?.change
-    if (!change) return response
-    const lifetime = plan.cookieLifetime ?? saved?.lifetime
-    return appendSetCookie(
-      response,
-      change === 'set' ? await signedCookie(cookie, state, lifetime) : cookie.expire(),
-    )
   }
 
   function stateOf(session: Session<Data>): SessionState {

@@ -81,6 +81,7 @@ async function applyPlan(ctx: SaveContext, state: SessionState, plan: SavePlan):
       // Every write refused: the session ended meanwhile, and stays ended. A touch lost nothing;
       // a change is reported, so the app can tell its user rather than answer as if it were saved.
       if (plan.writes.some(({ write }) => write.kind !== 'touch')) throw sessionEnded(state)
+      report(state, 'staleCookie', plan.record.key)
       return { cookie: undefined }
     case 'create':
       return create(ctx, state, plan.record, plan.movedFromId)
