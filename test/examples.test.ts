@@ -1,11 +1,11 @@
 // The Deno, Bun and Workers examples, each started over real HTTP against DynamoDB Local and
 // driven like a browser with a cookie jar. (The Node example has its own test: demo.test.ts.)
-import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, describe, expect, inject, test } from 'vitest'
 import { createTable } from '../src/index.ts'
+import { startProcess } from './support/built-app.ts'
 import { uniqueTableName } from './support/dynamodb.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -23,7 +23,7 @@ afterAll(async () => {
 })
 
 /** Runs `command` until it prints the demo's "… on http://…" line. */
-function startProcess(command: string, args: string[], tableName: string): Promise<Server> {
+function startDemo(command: string, args: string[], tableName: string): Promise<Server> {
   const env = {
     ...process.env,
     DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
@@ -32,34 +32,7 @@ function startProcess(command: string, args: string[], tableName: string): Promi
     PORT: '0',
     NO_COLOR: '1',
   }
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const stop = () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done()
-        child.once('exit', () => done())
-        child.kill('SIGTERM')
-      })
-    const timer = setTimeout(() => {
-      void stop()
-      reject(new Error(`${command} did not start in 30 s:\n${output}`))
-    }, 30_000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const url = /demo on (http:\/\/\S+)/.exec(output)?.[1]
-      if (url) {
-        clearTimeout(timer)
-        resolve({ url, stop })
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${command} exited (${code}) before it listened:\n${output}`))
-    })
-  })
+  return startProcess(command, args, { cwd: root, env, ready: /demo on (http:\/\/\S+)/ })
 }
 
 async function startWorker(tableName: string): Promise<Server> {
@@ -133,7 +106,7 @@ class Browser {
 
 const examples = {
   deno: (table: string) =>
-    startProcess(
+    startDemo(
       `${root}node_modules/.bin/deno`,
       [
         'run',
@@ -145,7 +118,7 @@ const examples = {
       ],
       table,
     ),
-  bun: (table: string) => startProcess(`${root}node_modules/.bin/bun`, ['examples/bun/server.ts'], table),
+  bun: (table: string) => startDemo(`${root}node_modules/.bin/bun`, ['examples/bun/server.ts'], table),
   worker: startWorker,
 }
 

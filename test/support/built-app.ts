@@ -52,10 +52,22 @@ export interface RunningServer {
 /** Starts `node entry` and resolves once it prints a line that matches `ready`. */
 export function startServer(
   entry: string,
-  { env, ready, url }: { env: NodeJS.ProcessEnv; ready: RegExp; url: string },
+  options: { env: NodeJS.ProcessEnv; ready: RegExp; url: string },
+): Promise<RunningServer> {
+  return startProcess(process.execPath, [entry], options)
+}
+
+/**
+ * Runs `command` and resolves once its output matches `ready`: the server listens at `url`, or
+ * at what `ready` captured first when no `url` is given.
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  { env, ready, url, cwd }: { env: NodeJS.ProcessEnv; ready: RegExp; url?: string; cwd?: string },
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const stop = () =>
       new Promise<void>((done) => {
@@ -63,22 +75,24 @@ export function startServer(
         child.once('exit', () => done())
         child.kill('SIGTERM')
       })
+    const name = [command, ...args].join(' ')
     const timer = setTimeout(() => {
       void stop()
-      reject(new Error(`${entry} did not start in 30 s:\n${output}`))
+      reject(new Error(`${name} did not start in 30 s:\n${output}`))
     }, 30_000)
     const onData = (chunk: Buffer) => {
       output += chunk
-      if (ready.test(output)) {
+      const match = ready.exec(output)
+      if (match) {
         clearTimeout(timer)
-        resolve({ url, output: () => output, stop })
+        resolve({ url: url ?? match[1] ?? '', output: () => output, stop })
       }
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`${entry} exited (${code}) before it listened:\n${output}`))
+      reject(new Error(`${name} exited (${code}) before it listened:\n${output}`))
     })
   })
 }
