@@ -35,6 +35,7 @@ import {
   createCondition,
   deleteCondition,
   touchExpressions,
+  type Update,
   updateExpressions,
 } from './expressions.ts'
 import { fromItem, itemKey, storedForms, toItem } from './item.ts'
@@ -181,27 +182,25 @@ export class DynamoDBStore implements Store {
     const item = await toItem(record, this.#layout, this.#settings.compressFrom)
     const data = item[this.#layout.dataAttribute]?.M ?? {}
     const expressions = updateExpressions(this.#layout, record, data, change, nowInSeconds())
-    return this.#writeIfAllowed(
-      'UpdateItem',
-      (client, options, capacity) =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: this.#layout.tableName,
-            Key: itemKey(this.#layout, record.key),
-            ...expressions,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...capacity,
-          }),
-          options,
-        ),
-      meter,
-      this.#writtenBy(record.writeId),
-    )
+    return this.#updateItem(record.key, expressions, meter, this.#writtenBy(record.writeId))
   }
 
   async touch(
     record: Pick<SessionRecord, 'key' | 'updatedAt' | 'expiresAt'>,
     { meter }: CallOptions = {},
+  ): Promise<boolean> {
+    return this.#updateItem(record.key, touchExpressions(this.#layout, record, nowInSeconds()), meter)
+  }
+
+  /**
+   * One conditional UpdateItem of the item under `key`. With `done`, a refused one asks for the
+   * old item, for `done` to tell a lost answer of this very write from a refusal.
+   */
+  #updateItem(
+    key: string,
+    expressions: Update,
+    meter: StoreMeter | undefined,
+    done?: (old: Record<string, AttributeValue> | undefined) => boolean,
   ): Promise<boolean> {
     return this.#writeIfAllowed(
       'UpdateItem',
@@ -209,13 +208,15 @@ export class DynamoDBStore implements Store {
         client.send(
           new UpdateItemCommand({
             TableName: this.#layout.tableName,
-            Key: itemKey(this.#layout, record.key),
-            ...touchExpressions(this.#layout, record, nowInSeconds()),
+            Key: itemKey(this.#layout, key),
+            ...expressions,
+            ...(done && { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
             ...capacity,
           }),
           options,
         ),
       meter,
+      done,
     )
   }
 
